@@ -1,0 +1,86 @@
+-- create_store: the tables a ledger store keeps across extract loads (import log, rejects, write-offs, audit).
+-- params: (none)
+CREATE TABLE IF NOT EXISTS store_meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+INSERT INTO store_meta
+VALUES ('format_version', '1'), ('generation', '0')
+ON CONFLICT DO NOTHING;
+
+-- One row per load of an extract (LEDGER_FORMAT.md; issue 2 "import log").
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id INTEGER PRIMARY KEY,
+    loaded_at TIMESTAMP NOT NULL,
+    source VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    files_json VARCHAR NOT NULL,
+    row_counts_json VARCHAR NOT NULL,
+    rejected_rows INTEGER NOT NULL
+);
+
+-- Rows of the latest load that broke the contract, with where and why.
+CREATE TABLE IF NOT EXISTS rejects (
+    import_id INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    row_number INTEGER,
+    column_name VARCHAR,
+    value VARCHAR,
+    reason VARCHAR NOT NULL,
+    record_json VARCHAR
+);
+
+-- One row per committed receipt: a write-off batch or a reversal.
+CREATE TABLE IF NOT EXISTS receipts (
+    receipt_no VARCHAR PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    batch_key VARCHAR NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL,
+    preparer VARCHAR NOT NULL,
+    approver VARCHAR,
+    balance_type VARCHAR NOT NULL,
+    reason_code VARCHAR NOT NULL,
+    reason_text VARCHAR NOT NULL,
+    adjustment_code VARCHAR,
+    claim_status VARCHAR,
+    note VARCHAR,
+    determination_reference VARCHAR,
+    criteria_json VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    ledger_fingerprint VARCHAR NOT NULL,
+    line_count INTEGER NOT NULL,
+    total_amount DECIMAL(18,2) NOT NULL,
+    csv_sha256 VARCHAR,
+    reversal_of VARCHAR,
+    files_state VARCHAR NOT NULL
+);
+
+-- The lines of every receipt: the signed change to one bucket of one charge.
+-- A write-off line is negative; a reversal line is positive and names the line it reverses.
+CREATE TABLE IF NOT EXISTS writeoff_lines (
+    receipt_no VARCHAR NOT NULL,
+    line_no INTEGER NOT NULL,
+    transaction_id VARCHAR NOT NULL UNIQUE,
+    charge_id VARCHAR NOT NULL,
+    encounter_id VARCHAR NOT NULL,
+    patient_id VARCHAR NOT NULL,
+    group_key VARCHAR NOT NULL,
+    bucket VARCHAR NOT NULL,
+    payer_id VARCHAR,
+    amount DECIMAL(18,2) NOT NULL,
+    posted_date DATE NOT NULL,
+    reverses_transaction_id VARCHAR,
+    PRIMARY KEY (receipt_no, line_no)
+);
+
+-- Append-only: every commit, refusal and reversal, with who, when and which receipt.
+CREATE TABLE IF NOT EXISTS audit_log (
+    event_id INTEGER PRIMARY KEY,
+    occurred_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    receipt_no VARCHAR,
+    detail VARCHAR
+);

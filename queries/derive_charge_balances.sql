@@ -1,0 +1,124 @@
+-- derive_charge_balances: (re)builds charge_balances, one row per charge with its balances, current insurance payer and role, and patient flags (LEDGER_FORMAT.md, "Derived quantities").
+-- params: (none)
+CREATE OR REPLACE TABLE charge_balances AS
+WITH
+-- Write-offs committed here whose rows are not (yet) in the extract: an extract that
+-- already carries a receipt's rows (same reference and charge) must not count them twice.
+unimported_writeoffs AS (
+    SELECT w.charge_id, w.bucket, w.amount
+    FROM writeoff_lines AS w
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM transactions AS t
+        WHERE t.reference = w.receipt_no
+          AND t.charge_id = w.charge_id
+    )
+),
+postings AS (
+    SELECT charge_id, responsibility AS bucket, amount
+    FROM transactions
+    UNION ALL
+    SELECT charge_id, bucket, amount
+    FROM unimported_writeoffs
+),
+bucket_sums AS (
+    SELECT
+        charge_id,
+        coalesce(sum(amount) FILTER (WHERE bucket = 'INSURANCE'), 0) AS insurance_delta,
+        coalesce(sum(amount) FILTER (WHERE bucket = 'PATIENT'), 0) AS patient_delta
+    FROM postings
+    GROUP BY charge_id
+),
+-- LEDGER_FORMAT.md: the current insurance payer is the payer of the latest (posted_date,
+-- then transaction_id) INSURANCE row with amount > 0; rows without a payer_id are passed over.
+latest_insurance_payer AS (
+    SELECT charge_id, arg_max(payer_id, struct_pack(d := posted_date, t := transaction_id)) AS payer_id
+    FROM transactions
+    WHERE responsibility = 'INSURANCE'
+      AND amount > 0
+      AND payer_id IS NOT NULL
+    GROUP BY charge_id
+),
+last_patient_payment AS (
+    SELECT charge_id, max(posted_date) AS last_patient_payment_date
+    FROM transactions
+    WHERE type = 'PATIENT_PAYMENT'
+    GROUP BY charge_id
+),
+coverage_on_dos AS (
+    SELECT e.encounter_id, c.payer_id, c.priority, c.qmb, c.patient_responsible, p.balance_bill_patient
+    FROM encounters AS e
+    JOIN coverages AS c
+      ON c.patient_id = e.patient_id
+     AND c.effective_from <= e.date_of_service
+     AND (c.effective_to IS NULL OR c.effective_to >= e.date_of_service)
+    JOIN payers AS p
+      ON p.payer_id = c.payer_id
+),
+not_responsible_encounters AS (
+    SELECT DISTINCT encounter_id
+    FROM coverage_on_dos
+    WHERE NOT balance_bill_patient
+       OR coalesce(qmb, FALSE)
+       OR NOT coalesce(patient_responsible, TRUE)
+),
+lines AS (
+    SELECT
+        ch.charge_id,
+        ch.encounter_id,
+        e.patient_id,
+        pt.guarantor_id,
+        e.date_of_service,
+        e.provider_id,
+        e.location_id,
+        ch.procedure_code,
+        coalesce(ch.units, 1) AS units,
+        ch.charge_amount,
+        ch.billed_payer_id,
+        ch.posted_date,
+        CAST(CASE WHEN ch.billed_payer_id IS NOT NULL THEN ch.charge_amount ELSE 0 END
+             + coalesce(s.insurance_delta, 0) AS DECIMAL(18,2)) AS insurance_balance,
+        CAST(CASE WHEN ch.billed_payer_id IS NULL THEN ch.charge_amount ELSE 0 END
+             + coalesce(s.patient_delta, 0) AS DECIMAL(18,2)) AS patient_balance,
+        coalesce(lip.payer_id, ch.billed_payer_id) AS current_payer_id,
+        lpp.last_patient_payment_date,
+        nre.encounter_id IS NOT NULL AS not_responsible,
+        pt.deceased_date,
+        coalesce(pt.financial_hardship, FALSE) AS financial_hardship
+    FROM charges AS ch
+    JOIN encounters AS e
+      ON e.encounter_id = ch.encounter_id
+    JOIN patients AS pt
+      ON pt.patient_id = e.patient_id
+    LEFT JOIN bucket_sums AS s
+      ON s.charge_id = ch.charge_id
+    LEFT JOIN latest_insurance_payer AS lip
+      ON lip.charge_id = ch.charge_id
+    LEFT JOIN last_patient_payment AS lpp
+      ON lpp.charge_id = ch.charge_id
+    LEFT JOIN not_responsible_encounters AS nre
+      ON nre.encounter_id = ch.encounter_id
+),
+-- LEDGER_FORMAT.md: the role is the priority of the current payer's coverage in effect on
+-- the date of service (the highest, i.e. lowest number, if the payer covers twice).
+current_payer_roles AS (
+    SELECT l.charge_id, min(c.priority) AS current_payer_role
+    FROM lines AS l
+    JOIN coverage_on_dos AS c
+      ON c.encounter_id = l.encounter_id
+     AND c.payer_id = l.current_payer_id
+    GROUP BY l.charge_id
+)
+SELECT
+    l.*,
+    bp.financial_class AS billed_financial_class,
+    cp.financial_class AS current_financial_class,
+    r.current_payer_role
+FROM lines AS l
+LEFT JOIN payers AS bp
+  ON bp.payer_id = l.billed_payer_id
+LEFT JOIN payers AS cp
+  ON cp.payer_id = l.current_payer_id
+LEFT JOIN current_payer_roles AS r
+  ON r.charge_id = l.charge_id
+ORDER BY l.charge_id;

@@ -1,0 +1,120 @@
+"""Every exception writeoff_analytics raises.
+
+The widget and the CLI catch :class:`WriteoffError` and show its message; the details
+are attributes too, so a widget can list them and a test can assert on them. Messages
+carry ids, never patient names or birth dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+class WriteoffError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class LedgerError(WriteoffError):
+    """A ledger extract or store cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell or row of an extract: where it is, what it holds and why it is refused."""
+
+    table: str
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        shown = "" if self.value is None else f"{self.value!r}: "
+        return f"{', '.join(where)}: {shown}{self.reason}"
+
+
+class LedgerFormatError(LedgerError):
+    """A file breaks the ledger contract (LEDGER_FORMAT.md) so badly that nothing is loaded.
+
+    Attributes
+    ----------
+    file, row, column, reason
+        Where and why; ``row`` and ``column`` are ``None`` when the whole file is at fault.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str,
+        row: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.value = value
+        self.reason = reason
+        super().__init__(str(RowProblem("", file, row, column, value, reason)))
+
+
+class LedgerReferenceError(LedgerError):
+    """A row points at something the extract does not hold (a charge's unknown encounter)."""
+
+
+class CriteriaError(WriteoffError, ValueError):
+    """Criteria that contradict each other or name something unknown (CRITERIA.md)."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(f"Criteria refused: {reason}")
+
+    @classmethod
+    def unknown(cls, what: str, names: Iterable[str], known: Iterable[str], *, field: str) -> CriteriaError:
+        """Refuse names that are not among the known ones, listing the known ones."""
+        bad = ", ".join(sorted(names))
+        choices = ", ".join(sorted(known)) or "(none)"
+        return cls(f"unknown {what} {bad}; known: {choices}.", field=field)
+
+
+class QueryError(WriteoffError):
+    """A query file is missing, or its declared and passed parameters disagree."""
+
+
+class BatchError(WriteoffError):
+    """A batch cannot be built or committed as asked (amount out of range, stale balance)."""
+
+    def __init__(self, reason: str, *, charge_ids: Sequence[str] = ()) -> None:
+        self.reason = reason
+        self.charge_ids = tuple(charge_ids)
+        super().__init__(reason)
+
+
+class PermissionDenied(WriteoffError):
+    """A user lacks a permission the operation needs; nothing was changed."""
+
+    def __init__(self, user: str, permission: str, action: str) -> None:
+        self.user = user
+        self.permission = permission
+        self.action = action
+        super().__init__(
+            f"User {user!r} may not {action}: the permission {permission!r} is missing "
+            "(ask an administrator to add it in the writeoff config)."
+        )
+
+
+class HistoryError(WriteoffError):
+    """An unknown receipt, or a reversal that cannot be made."""
+
+
+class ImportError835(WriteoffError):
+    """An X12 835 file that cannot be read at all."""

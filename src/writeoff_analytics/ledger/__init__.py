@@ -1,0 +1,1 @@
+"""Ledger extracts: the contract, loading and validation, and the DuckDB store."""
