@@ -23,8 +23,8 @@ fi
 # Python packages, pinned in requirements.lock (name==version only).
 python3 -m pip install -q --disable-pip-version-check "uv==0.13.9"
 [ -x .venv/bin/python ] || python3 -m uv venv -q .venv -p python3
-VIRTUAL_ENV=.venv python3 -m uv pip sync -q requirements.lock
-VIRTUAL_ENV=.venv python3 -m uv pip install -q --no-deps -e .
+python3 -m uv pip sync -q --python .venv/bin/python requirements.lock
+python3 -m uv pip install -q --python .venv/bin/python --no-deps -e .
 
 # The main job on the demo ledger: load, find candidates, commit a batch, write a report.
 .venv/bin/writeoff demo
