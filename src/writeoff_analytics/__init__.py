@@ -5,6 +5,15 @@ The public API is what analysts type; everything else stays in its module.
 
 from __future__ import annotations
 
+from writeoff_analytics.candidates import Candidates
+from writeoff_analytics.criteria.model import (
+    BalanceType,
+    Criteria,
+    Responsibility,
+    Role,
+    WriteOffBy,
+)
+from writeoff_analytics.criteria.presets import criteria_from_preset, get_preset, load_presets
 from writeoff_analytics.errors import (
     BatchError,
     CriteriaError,
@@ -17,8 +26,19 @@ from writeoff_analytics.errors import (
     WriteoffError,
 )
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.reasons import Reason
 
 __all__ = [
+    "BalanceType",
+    "Candidates",
+    "Criteria",
+    "Reason",
+    "Responsibility",
+    "Role",
+    "WriteOffBy",
+    "criteria_from_preset",
+    "get_preset",
+    "load_presets",
     "BatchError",
     "CriteriaError",
     "HistoryError",

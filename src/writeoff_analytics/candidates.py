@@ -1,0 +1,121 @@
+"""Candidate lines: what a criteria set would write off in a ledger, on either engine.
+
+``find_candidates(ledger, criteria, engine="duckdb"|"polars")`` returns a frozen
+:class:`Candidates`; both engines give identical frames (docs/DESIGN.md, "Candidates").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from writeoff_analytics.money import PL_MONEY, ZERO
+
+if TYPE_CHECKING:
+    from writeoff_analytics.criteria.model import Criteria
+
+#: The columns of ``Candidates.lines``, in order (docs/DESIGN.md).
+LINE_SCHEMA: dict[str, pl.DataType] = {
+    "charge_id": pl.String(),
+    "encounter_id": pl.String(),
+    "patient_id": pl.String(),
+    "guarantor_id": pl.String(),
+    "group_key": pl.String(),
+    "date_of_service": pl.Date(),
+    "age_days": pl.Int32(),
+    "procedure_code": pl.String(),
+    "provider_id": pl.String(),
+    "location_id": pl.String(),
+    "payer_id": pl.String(),
+    "financial_class": pl.String(),
+    "responsibility": pl.String(),
+    "balance_type": pl.String(),
+    "balance": PL_MONEY,
+    "writeoff_amount": PL_MONEY,
+}
+
+#: The columns of ``Candidates.groups``, in order (docs/DESIGN.md).
+GROUP_SCHEMA: dict[str, pl.DataType] = {
+    "group_key": pl.String(),
+    "patient_id": pl.String(),
+    "first_date_of_service": pl.Date(),
+    "last_date_of_service": pl.Date(),
+    "max_age_days": pl.Int32(),
+    "line_count": pl.Int64(),
+    "balance_total": PL_MONEY,
+}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate lines of one search, and the same lines grouped at the write-off level.
+
+    Attributes
+    ----------
+    criteria
+        The criteria searched.
+    as_of
+        The aging date the search used (``criteria.as_of`` or the day it ran).
+    generation
+        The store generation the lines were computed at (a later write makes them stale).
+    lines
+        One row per candidate charge line, columns :data:`LINE_SCHEMA`, sorted by
+        ``group_key, charge_id``.
+    groups
+        One row per group, columns :data:`GROUP_SCHEMA`, sorted by ``group_key``.
+    """
+
+    criteria: Criteria
+    as_of: dt.date
+    generation: int
+    lines: pl.DataFrame
+    groups: pl.DataFrame
+
+    @property
+    def line_count(self) -> int:
+        """How many lines."""
+        return self.lines.height
+
+    @property
+    def group_count(self) -> int:
+        """How many groups."""
+        return self.groups.height
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the lines' write-off amounts, exact to the cent."""
+        if self.lines.is_empty():
+            return ZERO
+        value = self.lines.get_column("writeoff_amount").sum()
+        return Decimal(value).quantize(ZERO)
+
+
+def group_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Group candidate lines at their ``group_key`` into the :data:`GROUP_SCHEMA` columns.
+
+    ``patient_id`` is null for a group spanning several patients (a guarantor's family);
+    ``balance_total`` sums ``balance`` exactly (widened, then back to DECIMAL(18,2)).
+    """
+    if lines.is_empty():
+        return pl.DataFrame(schema=GROUP_SCHEMA)
+    return (
+        lines.group_by("group_key")
+        .agg(
+            pl.when(pl.col("patient_id").n_unique() == 1)
+            .then(pl.col("patient_id").first())
+            .otherwise(None)
+            .alias("patient_id"),
+            pl.col("date_of_service").min().alias("first_date_of_service"),
+            pl.col("date_of_service").max().alias("last_date_of_service"),
+            pl.col("age_days").max().alias("max_age_days"),
+            pl.len().cast(pl.Int64).alias("line_count"),
+            pl.col("balance").sum().cast(PL_MONEY).alias("balance_total"),
+        )
+        .select(list(GROUP_SCHEMA))
+        .cast(GROUP_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
+        .sort("group_key")
+    )

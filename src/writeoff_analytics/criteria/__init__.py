@@ -1,0 +1,1 @@
+"""Mass write-off criteria: the value, the presets, and their two engines (SQL and Polars)."""
