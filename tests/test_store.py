@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import EXAMPLE_TABLES, build_ledger
 from writeoff_analytics.errors import LedgerError
 from writeoff_analytics.ledger.store import Ledger
-
-from tests.conftest import EXAMPLE_TABLES, build_ledger
 
 
 def test_example_of_ledger_format_derives_as_documented(example_ledger):

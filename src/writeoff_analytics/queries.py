@@ -151,7 +151,8 @@ def frame(con: duckdb.DuckDBPyConnection, name: str, /, **params: Any) -> pl.Dat
     DECIMAL(18,2) arrives as ``pl.Decimal(18, 2)``, DATE as ``pl.Date`` (through Arrow).
     """
     query = _checked(name, params)
-    return con.sql(query.sql, params=params or None).pl()
+    result: pl.DataFrame = con.sql(query.sql, params=params or None).pl()
+    return result
 
 
 def _checked(name: str, params: dict[str, Any]) -> Query:

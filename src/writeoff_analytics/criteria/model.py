@@ -173,9 +173,10 @@ class Criteria:
             )
             raise CriteriaError(msg, field="role")
         if self.financial_classes and (bad := self.financial_classes - FINANCIAL_CLASSES):
-            raise CriteriaError.unknown(
+            exc = CriteriaError.unknown(
                 "financial class", bad, FINANCIAL_CLASSES, field="financial_classes"
             )
+            raise exc
         pairs: tuple[tuple[str, str], ...] = (
             ("dos_from", "dos_to"),
             ("min_age_days", "max_age_days"),
@@ -262,7 +263,8 @@ class Criteria:
             return
         known = frozenset(known_payer_ids)
         if bad := self.payer_ids - known:
-            raise CriteriaError.unknown("payer id", bad, known, field="payer_ids")
+            exc = CriteriaError.unknown("payer id", bad, known, field="payer_ids")
+            raise exc
 
     def describe(self) -> str:
         """The criteria in words, for reports and receipts.
@@ -316,9 +318,10 @@ def _enum(kind: type[StrEnum], value: object, name: str) -> Any:
     try:
         return kind(text)
     except ValueError:
-        raise CriteriaError.unknown(
+        exc = CriteriaError.unknown(
             name.replace("_", " "), [str(value)], [m.value for m in kind], field=name
-        ) from None
+        )
+        raise exc from None
 
 
 def _id_set(value: object, name: str) -> frozenset[str] | None:

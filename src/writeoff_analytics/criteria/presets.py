@@ -87,7 +87,8 @@ def get_preset(name: str, path: str | os.PathLike[str] | None = None) -> Preset:
     """
     presets = load_presets(path)
     if name not in presets:
-        raise CriteriaError.unknown("preset", [name], presets, field="preset")
+        exc = CriteriaError.unknown("preset", [name], presets, field="preset")
+        raise exc
     return presets[name]
 
 
@@ -118,9 +119,10 @@ def _parse(data: Mapping[str, Any], source: str) -> dict[str, Preset]:
         try:
             reason = Reason(reason_text)
         except ValueError:
-            raise CriteriaError.unknown(
+            exc = CriteriaError.unknown(
                 "reason", [reason_text], [r.value for r in Reason], field="reason"
-            ) from None
+            )
+            raise exc from None
         try:
             criteria = Criteria.from_dict({**fields, "preset": name})
         except CriteriaError as exc:

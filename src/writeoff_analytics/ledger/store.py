@@ -1,5 +1,4 @@
-"""The ledger store: one DuckDB database holding a snapshot of an extract, its derived
-balances, and the write-off receipts, lines and audit log that outlive reloads.
+"""The ledger store: one DuckDB database with an extract snapshot, its balances and write-offs.
 
 A file store is opened for each operation under an exclusive lock file, so a notebook, the
 CLI and a second analyst's process can share one store: they take turns, and a commit
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_DB = Path("data") / "ledger.duckdb"
 MEMORY = ":memory:"
 #: DuckDB must never try to download an extension (no network here; fail fast instead).
-DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 #: How long an operation waits for another process to release the store.
 LOCK_TIMEOUT_S = 120.0
 
