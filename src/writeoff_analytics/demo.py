@@ -110,8 +110,19 @@ _EM_PRICE = np.array([9500, 14500, 21000, 29500, 19000, 28500], dtype=np.int64)
 _EM_WEIGHT = np.array([0.12, 0.42, 0.30, 0.06, 0.06, 0.04])
 # further lines: labs, tests, procedures (13 codes, a prime: distinct codes per visit)
 _ANC_CODES = (
-    "36415", "80053", "85025", "93000", "80061", "83036", "90471",
-    "90686", "71046", "97110", "20610", "81002", "87880",
+    "36415",
+    "80053",
+    "85025",
+    "93000",
+    "80061",
+    "83036",
+    "90471",
+    "90686",
+    "71046",
+    "97110",
+    "20610",
+    "81002",
+    "87880",
 )
 _ANC_PRICE = np.array(
     [1800, 6200, 3800, 8500, 5500, 4500, 3000, 4800, 12000, 6800, 18000, 1500, 3200],
@@ -121,8 +132,12 @@ _UNITS_CODE = 9  # 97110 (therapeutic exercise) is billed in 15-minute units
 
 # --- transactions -------------------------------------------------------------------------
 _TYPES = (
-    "INSURANCE_PAYMENT", "INSURANCE_ADJUSTMENT", "TRANSFER",
-    "PATIENT_PAYMENT", "PATIENT_ADJUSTMENT", "REFUND",
+    "INSURANCE_PAYMENT",
+    "INSURANCE_ADJUSTMENT",
+    "TRANSFER",
+    "PATIENT_PAYMENT",
+    "PATIENT_ADJUSTMENT",
+    "REFUND",
 )
 _T_IPAY, _T_IADJ, _T_XFER, _T_PPAY, _T_PADJ, _T_REF = range(6)
 _GROUPS = ("", "CO", "PR")
@@ -133,12 +148,62 @@ _O_FULL, _O_PARTIAL, _O_SMALL, _O_OVER, _O_OVER_REFUND, _O_PRIOR, _O_UNPAID = ra
 _OUTCOME_P = np.array([0.42, 0.12, 0.06, 0.025, 0.015, 0.05, 0.31])
 
 _FIRST_SYL = (
-    "Al", "Be", "Ca", "Da", "El", "Fa", "Ga", "Ha", "Il", "Jo", "Ka", "Le", "Ma", "No",
-    "Ol", "Pe", "Ra", "Sa", "Te", "Va", "Wi", "Yo", "Za", "Mi", "Lu", "Ro", "Ni", "Co",
+    "Al",
+    "Be",
+    "Ca",
+    "Da",
+    "El",
+    "Fa",
+    "Ga",
+    "Ha",
+    "Il",
+    "Jo",
+    "Ka",
+    "Le",
+    "Ma",
+    "No",
+    "Ol",
+    "Pe",
+    "Ra",
+    "Sa",
+    "Te",
+    "Va",
+    "Wi",
+    "Yo",
+    "Za",
+    "Mi",
+    "Lu",
+    "Ro",
+    "Ni",
+    "Co",
 )
 _NEXT_SYL = (
-    "an", "ber", "cy", "da", "el", "fin", "go", "han", "ia", "jen", "kin", "la", "mon",
-    "na", "ro", "sa", "ton", "vi", "wen", "ly", "ra", "son", "der", "mi", "ne", "tt",
+    "an",
+    "ber",
+    "cy",
+    "da",
+    "el",
+    "fin",
+    "go",
+    "han",
+    "ia",
+    "jen",
+    "kin",
+    "la",
+    "mon",
+    "na",
+    "ro",
+    "sa",
+    "ton",
+    "vi",
+    "wen",
+    "ly",
+    "ra",
+    "son",
+    "der",
+    "mi",
+    "ne",
+    "tt",
 )
 _FIRST_END = ("a", "o", "y", "ie", "en", "el", "is", "on", "ah", "er")
 
@@ -432,9 +497,7 @@ def _encounters(
     }
 
 
-def _deaths(
-    rng: np.random.Generator, pat: dict[str, Arr], enc: dict[str, Arr], end: int
-) -> None:
+def _deaths(rng: np.random.Generator, pat: dict[str, Arr], enc: dict[str, Arr], end: int) -> None:
     """Mark some patients deceased a while after their last visit."""
     n = pat["seg"].size
     elderly = np.array([s[4] for s in _SEGMENTS])[pat["seg"]]
@@ -468,8 +531,10 @@ def _charges(
     posted = np.minimum(dos + rng.choice(5, k, p=[0.3, 0.35, 0.2, 0.1, 0.05]), end - 1)
     # the payer billed first: the primary in effect on the date of service
     p = enc["pidx"][eidx]
-    a_on = (cov["prim"][p] >= 0) & (cov["a_from"][p] <= dos) & (
-        (cov["a_to"][p] < 0) | (dos <= cov["a_to"][p])
+    a_on = (
+        (cov["prim"][p] >= 0)
+        & (cov["a_from"][p] <= dos)
+        & ((cov["a_to"][p] < 0) | (dos <= cov["a_to"][p]))
     )
     c_on = cov["has_c"][p] & (dos >= cov["c_from"][p])
     p1 = np.where(a_on, cov["prim"][p], np.where(c_on, cov["c_payer"][p], -1))
@@ -568,8 +633,12 @@ def _transactions(
     remainder = _between(rng, 100, 999, k)
     part = _pct(balance, _between(rng, 2000, 8000, k))
     pay1 = np.select(
-        [outcome == _O_FULL, outcome == _O_PARTIAL, outcome == _O_SMALL,
-         (outcome == _O_OVER) | (outcome == _O_OVER_REFUND)],
+        [
+            outcome == _O_FULL,
+            outcome == _O_PARTIAL,
+            outcome == _O_SMALL,
+            (outcome == _O_OVER) | (outcome == _O_OVER_REFUND),
+        ],
         [balance, part, balance - remainder, balance + extra],
         0,
     )
@@ -605,8 +674,19 @@ def _transactions(
         (12, prior, d_prior, _T_PADJ, pt, none, -balance, 0, zero, _R_PRIOR),
     )
     parts: dict[str, list[Arr]] = {
-        c: [] for c in ("charge", "date", "step", "type", "bucket", "payer", "amount",
-                        "group", "reason", "ref")
+        c: []
+        for c in (
+            "charge",
+            "date",
+            "step",
+            "type",
+            "bucket",
+            "payer",
+            "amount",
+            "group",
+            "reason",
+            "ref",
+        )
     }
     for step, mask, date, ttype, bucket, payer, amount, group, rsn, ref in slots:
         idx = np.flatnonzero(mask & (date < end))
@@ -681,8 +761,12 @@ def _payers_frame() -> pl.DataFrame:
             "financial_class": [p[2] for p in _PAYERS],
             "balance_bill_patient": [p[3] for p in _PAYERS],
         },
-        schema={"payer_id": pl.String, "payer_name": pl.String,
-                "financial_class": pl.String, "balance_bill_patient": pl.Boolean},
+        schema={
+            "payer_id": pl.String,
+            "payer_name": pl.String,
+            "financial_class": pl.String,
+            "balance_bill_patient": pl.Boolean,
+        },
     )
 
 
@@ -848,8 +932,14 @@ def _transactions_frame(ch: dict[str, Arr], tx: dict[str, Arr]) -> pl.DataFrame:
         .when(ref == _R_IRFD)
         .then(pl.concat_str(pl.lit("RFD"), pl.col("payer_id"), digits))
         .when(ref == _R_PRIOR)
-        .then(pl.concat_str(pl.lit("PRIOR-"), pl.col("posted_date").dt.year().cast(pl.String),
-                            pl.lit("-"), digits))
+        .then(
+            pl.concat_str(
+                pl.lit("PRIOR-"),
+                pl.col("posted_date").dt.year().cast(pl.String),
+                pl.lit("-"),
+                digits,
+            )
+        )
         .alias("reference"),
     )
 
@@ -864,9 +954,7 @@ def _write(frame: pl.DataFrame, table: str, path: Path, fmt: str) -> None:
         return
     schema = TABLES_BY_NAME[table]
     money = [c.name for c in schema.columns if c.type is ColumnType.MONEY]
-    typed = conform(
-        schema, frame.with_columns(pl.col(c).cast(pl.Decimal(18, 2)) for c in money)
-    )
+    typed = conform(schema, frame.with_columns(pl.col(c).cast(pl.Decimal(18, 2)) for c in money))
     with atomic_write(path, "wb") as fh:
         typed.write_parquet(fh, compression="zstd", statistics=True)  # type: ignore[arg-type]  # binary handle
 
