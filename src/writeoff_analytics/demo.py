@@ -34,7 +34,7 @@ from writeoff_analytics.ledger.snapshot import conform
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -312,23 +312,28 @@ def generate_demo(
     if patients < 1:
         msg = f"patients must be at least 1 (got {patients})"
         raise DemoError(msg)
-    frames = build_demo_frames(patients=patients, seed=seed, end_date=end_date)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, frame in frames.items():
+    counts: dict[str, int] = {}
+    totals: dict[str, Decimal] = {}
+    # one table at a time: each frame is written and dropped before the next is built
+    for name, frame in _iter_frames(patients, seed, end_date):
         path = out / f"{name}.{fmt}"
-        _write(frame, TABLES_BY_NAME[name].name, path, fmt)
+        _write(frame, name, path, fmt)
         files.append(path)
-    charges, txns = frames["charges"], frames["transactions"]
+        counts[name] = frame.height
+        if name in ("charges", "transactions"):
+            totals[name] = _text_sum(frame["charge_amount" if name == "charges" else "amount"])
+        del frame
     return DemoSummary(
         out_dir=out,
         fmt=str(fmt),
         seed=seed,
         end_date=end_date,
-        row_counts={name: f.height for name, f in frames.items()},
-        total_charge_amount=_text_sum(charges["charge_amount"]),
-        total_transaction_amount=_text_sum(txns["amount"]),
+        row_counts=counts,
+        total_charge_amount=totals["charges"],
+        total_transaction_amount=totals["transactions"],
         files=tuple(files),
     )
 
@@ -341,6 +346,11 @@ def build_demo_frames(
     Ids, codes and money are text exactly as the CSV holds them (money with two
     decimals), dates are ``pl.Date``, booleans ``pl.Boolean``, integers ``pl.Int32``.
     """
+    return dict(_iter_frames(patients, seed, end_date))
+
+
+def _iter_frames(patients: int, seed: int, end_date: dt.date) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Draw everything (in one fixed order), then yield the tables one by one."""
     rng = np.random.Generator(np.random.PCG64(seed))
     end = (end_date - _EPOCH).days
     start = end - HISTORY_DAYS
@@ -350,14 +360,12 @@ def build_demo_frames(
     _deaths(rng, pat, enc, end)
     ch = _charges(rng, pat, cov, enc, end)
     tx = _transactions(rng, pat, ch, end)
-    return {
-        "payers": _payers_frame(),
-        "patients": _patients_frame(rng, pat),
-        "coverages": _coverages_frame(rng, pat, cov),
-        "encounters": _encounters_frame(pat, enc),
-        "charges": _charges_frame(enc, ch),
-        "transactions": _transactions_frame(ch, tx),
-    }
+    yield "payers", _payers_frame()
+    yield "patients", _patients_frame(rng, pat)
+    yield "coverages", _coverages_frame(rng, pat, cov)
+    yield "encounters", _encounters_frame(pat, enc)
+    yield "charges", _charges_frame(enc, ch)
+    yield "transactions", _transactions_frame(ch, tx)
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -388,7 +396,8 @@ def _patients(rng: np.random.Generator, n: int, start: int, end: int) -> dict[st
     elderly = np.array([s[4] for s in _SEGMENTS])[seg]
     has_family = size[hh_of] > 1
     guarantor = np.where(has_family & (rank > 0), first_of_hh, -1)
-    # ages in days at end: elderly 65-94 (aging-in 62-66), heads 22-64, dependants 0-24
+    # ages in years at the end date: elderly 65-94 (aging-in 65-67), heads 22-64,
+    # dependants 4-24 (old enough to have had every visit of the history)
     age_y = np.where(
         elderly,
         _between(rng, 65, 94, n),
@@ -400,7 +409,6 @@ def _patients(rng: np.random.Generator, n: int, start: int, end: int) -> dict[st
     ids = 1000 + np.cumsum(_between(rng, 1, 7, n))
     hardship = rng.random(n)
     return {
-        "n": np.array(n),
         "seg": seg,
         "hh": hh_of,
         "guarantor": guarantor,
@@ -409,7 +417,6 @@ def _patients(rng: np.random.Generator, n: int, start: int, end: int) -> dict[st
         "hardship": np.where(hardship < 0.03, 1, np.where(hardship < 0.15, 0, -1)),
         "visit_p": np.where(elderly, 1 / 3.8, 1 / 2.5),
         "deceased": np.full(n, -1, dtype=np.int64),
-        "start": np.array(start),
     }
 
 
@@ -690,16 +697,17 @@ def _transactions(
     }
     for step, mask, date, ttype, bucket, payer, amount, group, rsn, ref in slots:
         idx = np.flatnonzero(mask & (date < end))
+        # small dtypes: at 10 million rows every byte per row is 10 MB
         parts["charge"].append(idx)
-        parts["date"].append(date[idx])
-        parts["step"].append(np.full(idx.size, step, dtype=np.int64))
-        parts["type"].append(np.full(idx.size, ttype, dtype=np.int64))
-        parts["bucket"].append(np.full(idx.size, bucket, dtype=np.int64))
-        parts["payer"].append(payer[idx])
+        parts["date"].append(date[idx].astype(np.int32))
+        parts["step"].append(np.full(idx.size, step, dtype=np.int8))
+        parts["type"].append(np.full(idx.size, ttype, dtype=np.int8))
+        parts["bucket"].append(np.full(idx.size, bucket, dtype=np.int8))
+        parts["payer"].append(payer[idx].astype(np.int8))
         parts["amount"].append(amount[idx])
-        parts["group"].append(np.full(idx.size, group, dtype=np.int64))
-        parts["reason"].append(rsn[idx])
-        parts["ref"].append(np.full(idx.size, ref, dtype=np.int64))
+        parts["group"].append(np.full(idx.size, group, dtype=np.int8))
+        parts["reason"].append(rsn[idx].astype(np.int8))
+        parts["ref"].append(np.full(idx.size, ref, dtype=np.int8))
     cols = {c: np.concatenate(v) for c, v in parts.items()}
     order = np.lexsort((cols["step"], cols["charge"], cols["date"]))
     return {c: v[order] for c, v in cols.items()}
@@ -898,8 +906,6 @@ def _transactions_frame(ch: dict[str, Arr], tx: dict[str, Arr]) -> pl.DataFrame:
             "_group": pl.Series(tx["group"]),
             "_reason": pl.Series(tx["reason"]),
             "_ref": pl.Series(tx["ref"]),
-            "_payer": pl.Series(tx["payer"]),
-            "_date": pl.Series(tx["date"]),
         }
     )
     ref = pl.col("_ref")
@@ -951,12 +957,16 @@ def _write(frame: pl.DataFrame, table: str, path: Path, fmt: str) -> None:
     if fmt == "csv":
         with atomic_write(path, "wb") as fh:
             frame.write_csv(fh, include_header=True, line_terminator="\n")
-        return
-    schema = TABLES_BY_NAME[table]
-    money = [c.name for c in schema.columns if c.type is ColumnType.MONEY]
-    typed = conform(schema, frame.with_columns(pl.col(c).cast(pl.Decimal(18, 2)) for c in money))
-    with atomic_write(path, "wb") as fh:
-        typed.write_parquet(fh, compression="zstd", statistics=True)  # type: ignore[arg-type]  # binary handle
+    else:
+        schema = TABLES_BY_NAME[table]
+        money = [c.name for c in schema.columns if c.type is ColumnType.MONEY]
+        typed = conform(
+            schema, frame.with_columns(pl.col(c).cast(pl.Decimal(18, 2)) for c in money)
+        )
+        with atomic_write(path, "wb") as fh:
+            typed.write_parquet(fh, compression="zstd", statistics=True)  # type: ignore[arg-type]  # binary handle
+    # the temporary file was private (0600); an extract is meant to be shared and loaded
+    path.chmod(0o644)
 
 
 def _text_sum(money: pl.Series) -> Decimal:
