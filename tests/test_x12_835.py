@@ -815,3 +815,77 @@ def test_problems_are_errors_or_warnings():
     for path in SAMPLES:
         for p in parse_835(path).problems:
             assert p.severity in (ERROR, "warning")
+
+
+def test_unreadable_segments_and_bad_amounts_are_reported_with_their_place(tmp_path):
+    path = _write(
+        tmp_path,
+        "bad.835",
+        _835(
+            [
+                "CLP*E1*1*100.00*80.00**MB*PCN1",
+                "SVC*HC:99213*100.00*80.00",
+                "DTM*472*20260227",
+                "12#*garbage",
+                "CAS*CO*45*20.005",
+                "CLP*E2*1*50.00*50.00**MB*PCN2",
+                "SVC*HC:99212*50.00*50.00",
+            ],
+            paid="130.00",
+        ),
+    )
+    rem = parse_835(path, validate=False)
+    errors = [
+        (p.position.segment if p.position else None, p.segment_id, p.claim, p.reason)
+        for p in rem.errors
+    ]
+    assert errors[0] == (
+        13,
+        None,
+        None,
+        "unreadable segment '12#*garbage': '12#' is not a segment id",
+    )
+    assert errors[1][:3] == (14, "CAS", "E1")
+    assert "reason '45' amount '20.005' cannot be read" in errors[1][3]
+    assert [c.patient_control_number for c in rem.claims if not c.errors] == ["E2"]
+    assert rem.claims[0].errors  # E1 is refused, not guessed
+
+
+def test_a_reversal_with_unsigned_amounts_is_negated(tmp_path):
+    ledger = build_ledger(
+        payers=[
+            {
+                "payer_id": "P-MCR",
+                "payer_name": "Test Medicare",
+                "financial_class": "MEDICARE",
+                "balance_bill_patient": "true",
+            }
+        ],
+        patients=[{"patient_id": "PT1"}],
+        encounters=[{"encounter_id": "E1", "patient_id": "PT1", "date_of_service": "2026-02-27"}],
+        charges=[
+            {
+                "charge_id": "C1",
+                "encounter_id": "E1",
+                "procedure_code": "99213",
+                "charge_amount": "100.00",
+                "billed_payer_id": "P-MCR",
+                "posted_date": "2026-02-27",
+            }
+        ],
+    )
+    claim = ["SVC*HC:99213*100.00*70.00", "DTM*472*20260227", "CAS*CO*45*30.00"]
+    original = _write(
+        tmp_path, "o.835", _835(["CLP*E1*1*100.00*70.00**MB*P1", *claim], trace="T1", paid="70.00")
+    )
+    reversal = _write(
+        tmp_path, "r.835", _835(["CLP*E1*22*100.00*70.00**MB*P1", *claim], trace="T2", paid="70.00")
+    )
+    import_835(ledger, [original], validate=False)
+    assert _balances(ledger)["C1"] == (D("0.00"), D("0.00"), False)
+    report = import_835(ledger, [reversal], validate=False)
+    assert _balances(ledger)["C1"] == (D("100.00"), D("0.00"), False)
+    assert [p.reason for p in report.files[0].problems] == [
+        "reversal (CLP02 22) with positive amounts; posted negated so that it undoes the "
+        "payment it reverses"
+    ]

@@ -1431,6 +1431,18 @@ def _import_file(
                     )
                 )
                 continue
+            if claim.is_reversal and (claim.charge > 0 or claim.paid > 0):
+                problems.append(
+                    X12Problem(
+                        file,
+                        claim.position,
+                        "CLP",
+                        "reversal (CLP02 22) with positive amounts; posted negated so that it "
+                        "undoes the payment it reverses",
+                        WARNING,
+                        pcn,
+                    )
+                )
             if claim.is_reversal:
                 targets = set(charge_of.values())
                 if not targets & view.posted_charges:
