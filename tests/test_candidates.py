@@ -166,6 +166,7 @@ def test_credit_balances_are_listed_apart(ledger):
     credits = find_credit_balances(ledger)
     assert credits.select("charge_id", "balance_type", "balance").rows() == [("C7", "PATIENT", D("-20.00"))]
     assert credits.row(0, named=True)["not_responsible"] is False
+    assert credits.row(0, named=True)["medicaid_or_qmb"] is False
 
 
 def test_credit_of_a_medicaid_patient_is_marked(engine):
@@ -175,7 +176,7 @@ def test_credit_of_a_medicaid_patient_is_marked(engine):
         "responsibility": "PATIENT", "amount": "-50.00"})
     ledger = build_ledger(**tables)
     credits = find_credit_balances(ledger)
-    assert credits.select("charge_id", "balance", "not_responsible").rows() == [("C1", D("-10.00"), True)]
+    assert credits.select("charge_id", "balance", "not_responsible", "medicaid_or_qmb").rows() == [("C1", D("-10.00"), True, True)]
     assert find_candidates(ledger, preset("no-balance-billing"), engine=engine).line_count == 0
 
 
