@@ -16,6 +16,7 @@ from writeoff_analytics.errors import (
     QueryError,
     WriteoffError,
 )
+from writeoff_analytics.ledger.load import load_extract, load_ledger
 from writeoff_analytics.ledger.store import Ledger
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "PermissionDenied",
     "QueryError",
     "WriteoffError",
+    "load_extract",
+    "load_ledger",
 ]
