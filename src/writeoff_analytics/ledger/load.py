@@ -371,7 +371,7 @@ def _header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple[str
             raise LedgerFormatError(msg, file=path.name) from exc
     else:
         try:
-            names = list(pl.read_excel(path, infer_schema_length=0, n_rows=0).columns)  # type: ignore[call-overload]  # polars stubs
+            names = list(pl.read_excel(path, infer_schema_length=0).columns)
         except Exception as exc:  # fastexcel raises its own kinds
             msg = f"cannot be read as an Excel workbook ({_first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
@@ -443,8 +443,16 @@ def _read_table(
         except Exception as exc:  # polars raises several kinds for a broken file
             msg = f"cannot be read as Parquet ({_first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
+        # A decimal of another scale is read as its text, trailing zeros past the cents
+        # dropped (200.000 is 200.00; 12.345 stays and is refused: 3 decimals).
         df = df.with_columns(
-            [pl.col(c).cast(pl.String) for c, t in df.schema.items() if not _kept_typed(t)]
+            [
+                pl.col(c).cast(pl.String).str.replace(r"^(-?\d+\.\d\d)0+$", "$1")
+                if isinstance(t, pl.Decimal)
+                else pl.col(c).cast(pl.String)
+                for c, t in df.schema.items()
+                if not _kept_typed(t)
+            ]
         )
     else:
         try:
