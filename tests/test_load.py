@@ -146,7 +146,8 @@ def test_reload_replaces_the_snapshot_and_appends_to_the_import_log(tmp_path):
     assert ledger.balances().height == 5
     with ledger.connect() as con:
         log = con.execute(
-            "SELECT import_id, fingerprint, row_counts_json, rejected_rows, files_json FROM import_log ORDER BY 1"
+            "SELECT import_id, fingerprint, row_counts_json, rejected_rows, files_json "
+            "FROM import_log ORDER BY 1"
         ).fetchall()
         rejects = con.execute(
             "SELECT import_id, table_name, row_number, column_name, value FROM rejects"
@@ -217,7 +218,7 @@ def test_progress_is_reported_in_order():
 
 def test_not_an_extract_is_one_clear_error(tmp_path):
     (tmp_path / "x.txt").write_text("hi")
-    with pytest.raises(LedgerFormatError, match="is neither a folder nor a .zip"):
+    with pytest.raises(LedgerFormatError, match=r"is neither a folder nor a \.zip"):
         read_extract(tmp_path / "x.txt")
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     with pytest.raises(LedgerFormatError, match="cannot be read as a zip"):

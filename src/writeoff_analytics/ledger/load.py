@@ -140,6 +140,10 @@ def read_extract(
             raw, problems, bad = _read_table(p, table, headers[table.name])
             if vendor is not None:
                 raw = vendor.apply(table, raw)
+                bad = {
+                    row: {vendor.contract_name(table.name, k): v for k, v in rec.items()}
+                    for row, rec in bad.items()
+                }
             raws[table.name] = raw
             read_problems[table.name] = problems
             ragged[table.name] = bad
@@ -148,7 +152,9 @@ def read_extract(
             raws, files, date_format=vendor.date_format if vendor is not None else None
         )
     report("validated", 1.0)
-    return _assemble(str(path), results, files, digests, read_problems, ragged, headers)
+    # rejects.csv uses contract names (a mapping's renames applied)
+    columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
+    return _assemble(str(path), results, files, digests, read_problems, ragged, columns)
 
 
 TABLES_BY: dict[str, Table] = {t.name: t for t in TABLES}
