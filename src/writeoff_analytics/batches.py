@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -82,7 +81,7 @@ class Batch:
     determination_reference: str | None
     candidate_lines: pl.DataFrame = field(repr=False)
     excluded: frozenset[str] = frozenset()
-    amounts: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
 
     # -- building -------------------------------------------------------------------------
 
@@ -219,7 +218,7 @@ class Batch:
             amounts.pop(charge_id, None)
         else:
             amounts[charge_id] = value
-        return dataclasses.replace(self, amounts=MappingProxyType(amounts))
+        return dataclasses.replace(self, amounts=dict(amounts))
 
     # -- reading --------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from writeoff_analytics.errors import ConfigError
@@ -102,9 +101,9 @@ class ExportProfile:
 
     name: str = "transactions"
     columns: tuple[str, ...] = DEFAULT_COLUMNS
-    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    headers: Mapping[str, str] = field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
-    constants: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    constants: Mapping[str, str] = field(default_factory=dict)
 
     def header(self) -> list[str]:
         """The header row."""
@@ -193,9 +192,9 @@ def profile_from_dict(data: Mapping[str, Any], *, source: str = "profile") -> Ex
     return ExportProfile(
         name=str(data.get("name", "custom")),
         columns=tuple(columns),
-        headers=MappingProxyType(headers),
+        headers=dict(headers),
         date_format=date_format,
-        constants=MappingProxyType(constants),
+        constants=dict(constants),
     )
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
@@ -80,7 +79,7 @@ class Config:
     @classmethod
     def open_to(cls, user: str) -> Config:
         """The config used without a file: ``user`` holds every permission."""
-        return cls(users=MappingProxyType({user: frozenset(Permission)}))
+        return cls(users={user: frozenset(Permission)})
 
     @property
     def is_default(self) -> bool:
@@ -199,7 +198,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: Path) -> Config:
     elif export:
         profile = profile_from_dict(export, source=f"{source} [export]")
     return Config(
-        users=MappingProxyType(users),
+        users=dict(users),
         second_approver_over=limit,
         export_profile=profile,
         source=source,
