@@ -14,15 +14,19 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tests.conftest import build_ledger, make_frames
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.criteria.model import Criteria
-from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.ledger.schema import TRANSACTIONS
+from writeoff_analytics.ledger.snapshot import polars_schema
+from writeoff_analytics.money import PL_MONEY
 
-from tests.conftest import build_ledger, make_frames
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.store import Ledger
 
 AS_OF = dt.date(2026, 6, 1)
 CRITERIA = Criteria("PATIENT", "ENCOUNTER", responsibility="NOT_RESPONSIBLE", as_of=AS_OF)
@@ -168,7 +172,10 @@ def count_rows(ledger: Ledger, table: str) -> int:
 CHILD = """
 import os, pickle, sys
 from writeoff_analytics.errors import BatchError
+from writeoff_analytics.ledger.schema import TRANSACTIONS
+from writeoff_analytics.ledger.snapshot import polars_schema
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import PL_MONEY
 from writeoff_analytics.permissions import Config
 from writeoff_analytics.receipts import commit_batch
 args = pickle.loads(bytes.fromhex(sys.argv[1]))
@@ -197,3 +204,15 @@ def child_commit(args: dict[str, Any], env: dict[str, str] | None = None) -> sub
 def read_manifest(path: Path) -> dict[str, Any]:
     """A receipt's JSON manifest."""
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def with_receipt_rows(extract: dict[str, pl.DataFrame], csv_path: Path) -> dict[str, pl.DataFrame]:
+    """The extract with a receipt CSV's rows appended to its transactions (a later PM export)."""
+    schema = polars_schema(TRANSACTIONS)
+    text_schema = {name: pl.String for name in schema}
+    added = pl.read_csv(csv_path, schema_overrides=text_schema, infer_schema=False).select(list(schema))
+    added = added.with_columns(
+        pl.col("posted_date").str.to_date(),
+        pl.col("amount").cast(PL_MONEY),
+    ).cast(schema)  # type: ignore[arg-type]
+    return {**extract, "transactions": pl.concat([extract["transactions"], added])}

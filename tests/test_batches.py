@@ -5,11 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.batch_support import AS_OF, CRITERIA, EXPECTED, EXPECTED_TOTAL, find, make_store
 from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import BatchError
 from writeoff_analytics.reasons import Reason
-
-from tests.batch_support import AS_OF, CRITERIA, EXPECTED, EXPECTED_TOTAL, find, make_store
 
 
 @pytest.fixture(scope="module")

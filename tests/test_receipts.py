@@ -10,17 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from writeoff_analytics.audit import audit_log
-from writeoff_analytics.batches import Batch
-from writeoff_analytics.errors import BatchError, LedgerError
-from writeoff_analytics.export_profile import profile_from_dict
-from writeoff_analytics.ledger.schema import TRANSACTIONS
-from writeoff_analytics.ledger.snapshot import polars_schema, rederive, replace_snapshot
-from writeoff_analytics.ledger.store import Ledger
-from writeoff_analytics.money import PL_MONEY
-from writeoff_analytics.permissions import Config, Permission
-from writeoff_analytics.receipts import CRASH_ENV, CRASH_STEPS, commit_batch, get_receipt, repair_receipts
-
 from tests.batch_support import (
     EXPECTED,
     EXPECTED_TOTAL,
@@ -31,7 +20,22 @@ from tests.batch_support import (
     frames,
     make_store,
     read_manifest,
+    with_receipt_rows,
     writeoff_totals,
+)
+from writeoff_analytics.audit import audit_log
+from writeoff_analytics.batches import Batch
+from writeoff_analytics.errors import BatchError, LedgerError
+from writeoff_analytics.export_profile import profile_from_dict
+from writeoff_analytics.ledger.snapshot import rederive, replace_snapshot
+from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.permissions import Config, Permission
+from writeoff_analytics.receipts import (
+    CRASH_ENV,
+    CRASH_STEPS,
+    commit_batch,
+    get_receipt,
+    repair_receipts,
 )
 
 CONFIG = Config(users={"ana": frozenset(Permission), "sam": frozenset(Permission)})
@@ -152,22 +156,11 @@ def test_an_empty_batch_is_refused(tmp_path):
     assert count_rows(ledger, "receipts") == 0
 
 
-def _with_receipt_rows(extract: dict[str, pl.DataFrame], csv_path: Path) -> dict[str, pl.DataFrame]:
-    schema = polars_schema(TRANSACTIONS)
-    text_schema = {name: pl.String for name in schema}
-    added = pl.read_csv(csv_path, schema_overrides=text_schema, infer_schema=False).select(list(schema))
-    added = added.with_columns(
-        pl.col("posted_date").str.to_date(),
-        pl.col("amount").cast(PL_MONEY),
-    ).cast(schema)  # type: ignore[arg-type]
-    return {**extract, "transactions": pl.concat([extract["transactions"], added])}
-
-
 def test_a_receipt_csv_loaded_back_with_the_extract_gives_the_same_balances(tmp_path):
     ledger = make_store()
     receipt = _commit(ledger, _batch(ledger).with_amount("C1", "10.00"), tmp_path)
     after_commit = _sorted(ledger.balances())
-    extract = _with_receipt_rows(frames(), receipt.csv_path)
+    extract = with_receipt_rows(frames(), receipt.csv_path)
     replace_snapshot(ledger, extract, source="later extract")
     assert _sorted(ledger.balances()).equals(after_commit)
     assert amounts(find(ledger)) == {"C1": Decimal("30.00")}

@@ -185,7 +185,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: Path) -> Config:
         try:
             limit = parse_money(str(approval["second_approver_over"]))
         except ValueError as exc:
-            msg = f"config file {source}: [approval] second_approver_over: {exc}."
+            value = approval["second_approver_over"]
+            msg = f"config file {source}: [approval] second_approver_over {value!r}: {exc}; write it like \"500.00\"."
             raise ConfigError(msg) from None
     profile = DEFAULT_PROFILE
     export = dict(data.get("export", {}))
