@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from writeoff_analytics.audit import audit_log
 from writeoff_analytics.batches import Batch
-from writeoff_analytics.candidates import Candidates
+from writeoff_analytics.candidates import Candidates, find_candidates, find_credit_balances
 from writeoff_analytics.criteria.model import (
     BalanceType,
     Criteria,
@@ -64,6 +64,8 @@ __all__ = [
     "audit_log",
     "commit_batch",
     "criteria_from_preset",
+    "find_candidates",
+    "find_credit_balances",
     "get_preset",
     "get_receipt",
     "load_config",

@@ -144,3 +144,7 @@ class ApprovalRequired(PermissionDenied):
             f"Batch total {total} is over the second-approver limit {limit}: {why}; name a "
             f"different user holding 'approve_write_off' as approver.",
         )
+
+
+class DemoError(WriteoffError, ValueError):
+    """Arguments the demo ledger generator cannot use (unknown format, a count below 1)."""
