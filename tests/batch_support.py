@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tests.conftest import build_ledger, make_frames
-from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
-from writeoff_analytics.criteria.model import Criteria
+from writeoff_analytics.candidates import Candidates, find_candidates
+from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.schema import TRANSACTIONS
 from writeoff_analytics.ledger.snapshot import polars_schema
 from writeoff_analytics.money import PL_MONEY
 
 if TYPE_CHECKING:
+    from writeoff_analytics.criteria.model import Criteria
     from writeoff_analytics.ledger.store import Ledger
 
 AS_OF = dt.date(2026, 6, 1)
-CRITERIA = Criteria("PATIENT", "ENCOUNTER", responsibility="NOT_RESPONSIBLE", as_of=AS_OF)
+#: The ``no-balance-billing`` preset (PATIENT, ENCOUNTER, NOT_RESPONSIBLE) aged at AS_OF.
+CRITERIA = criteria_from_preset("no-balance-billing", as_of=AS_OF)
 
 #: charge -> (encounter, amount, patient part left after insurance)
 _CHARGES = {
@@ -112,35 +114,8 @@ def make_store(path: str | Path = ":memory:") -> Ledger:
 
 
 def find(ledger: Ledger, criteria: Criteria = CRITERIA) -> Candidates:
-    """The candidates of ``criteria`` (PATIENT, ENCOUNTER, NOT_RESPONSIBLE) in ``ledger``."""
-    # TODO(batches, #4): use find_candidates once it is on main.
-    as_of = criteria.resolved_as_of()
-    found = ledger.balances().filter(
-        (pl.col("patient_balance") > 0) & (pl.col("insurance_balance") == 0) & pl.col("not_responsible")
-    )
-    lines = (
-        found.select(
-            "charge_id",
-            "encounter_id",
-            "patient_id",
-            "guarantor_id",
-            pl.col("encounter_id").alias("group_key"),
-            "date_of_service",
-            (pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().alias("age_days"),
-            "procedure_code",
-            "provider_id",
-            "location_id",
-            pl.col("billed_payer_id").alias("payer_id"),
-            pl.coalesce("billed_financial_class", pl.lit("SELF_PAY")).alias("financial_class"),
-            pl.lit("NOT_RESPONSIBLE").alias("responsibility"),
-            pl.lit("PATIENT").alias("balance_type"),
-            pl.col("patient_balance").alias("balance"),
-            pl.col("patient_balance").alias("writeoff_amount"),
-        )
-        .cast(LINE_SCHEMA)  # type: ignore[arg-type]
-        .sort("group_key", "charge_id")
-    )
-    return Candidates(criteria, as_of, ledger.generation(), lines, group_lines(lines))
+    """The candidates of ``criteria`` (default: the ``no-balance-billing`` preset) in ``ledger``."""
+    return find_candidates(ledger, criteria)
 
 
 def amounts(candidates: Candidates) -> dict[str, Decimal]:
