@@ -2,5 +2,5 @@
 -- params: charge_ids VARCHAR[]
 SELECT charge_id, patient_balance, insurance_balance
 FROM charge_balances
-WHERE list_contains($charge_ids, charge_id)
+WHERE charge_id IN (SELECT unnest(CAST($charge_ids AS VARCHAR[])))
 ORDER BY charge_id

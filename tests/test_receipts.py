@@ -291,3 +291,33 @@ def test_two_processes_committing_overlapping_batches_one_wins(tmp_path):
     after = _sorted(ledger.balances())
     rederive(ledger)
     assert _sorted(ledger.balances()).equals(after)
+
+
+def test_an_insurance_write_off_adjusts_the_insurance_bucket_of_the_current_payer(tmp_path):
+    from writeoff_analytics.candidates import find_candidates
+    from writeoff_analytics.criteria.model import Criteria
+
+    ledger = make_store()
+    extract = frames()
+    charges = extract["charges"]
+    extra = charges.filter(pl.col("charge_id") == "C5").with_columns(
+        pl.lit("C6").alias("charge_id"), pl.lit("E4").alias("encounter_id")
+    )
+    extract["charges"] = pl.concat([charges, extra])  # C6: billed to P-COM, nothing paid yet
+    replace_snapshot(ledger, extract, source="with C6")
+    criteria = Criteria("INSURANCE", "PROCEDURE_LINE", payer_ids=["P-COM"], min_balance="100.00", as_of="2026-06-01")
+    candidates = find_candidates(ledger, criteria)
+    assert amounts(candidates) == {"C6": Decimal("120.00")}
+    receipt = _commit(ledger, Batch.from_candidates(candidates, reason="TIMELY_FILING").with_amount("C6", "100.00"),
+                      tmp_path)
+    rows = list(csv.DictReader(io.StringIO(receipt.csv_path.read_text(encoding="utf-8"))))
+    assert [(r["charge_id"], r["type"], r["responsibility"], r["payer_id"], r["amount"]) for r in rows] == [
+        ("C6", "INSURANCE_ADJUSTMENT", "INSURANCE", "P-COM", "-100.00")
+    ]
+    after = _sorted(ledger.balances())
+    assert after.filter(pl.col("charge_id") == "C6").select("insurance_balance", "patient_balance").row(0) == (
+        Decimal("20.00"), Decimal("0.00"))
+    rederive(ledger)
+    assert _sorted(ledger.balances()).equals(after)
+    replace_snapshot(ledger, with_receipt_rows(extract, receipt.csv_path), source="later")
+    assert _sorted(ledger.balances()).equals(after)
