@@ -8,6 +8,7 @@ the previous object. Nothing here touches the store; ``receipts.commit_batch`` d
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import hashlib
 import json
@@ -227,7 +228,7 @@ class Batch:
         """The bucket written off (PATIENT or INSURANCE)."""
         return self.criteria.balance_type
 
-    @property
+    @functools.cached_property
     def lines(self) -> pl.DataFrame:
         """The selected lines (LINE_SCHEMA), ``writeoff_amount`` as lowered, by group and charge."""
         lines = self.candidate_lines
