@@ -22,7 +22,7 @@ from tests.conftest import build_ledger, make_frames
 from writeoff_analytics.candidates import Candidates, find_candidates
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.schema import TRANSACTIONS
-from writeoff_analytics.ledger.snapshot import polars_schema
+from writeoff_analytics.ledger.snapshot import conform, polars_schema
 from writeoff_analytics.money import PL_MONEY
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ CHILD = """
 import os, pickle, sys
 from writeoff_analytics.errors import BatchError
 from writeoff_analytics.ledger.schema import TRANSACTIONS
-from writeoff_analytics.ledger.snapshot import polars_schema
+from writeoff_analytics.ledger.snapshot import conform, polars_schema
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY
 from writeoff_analytics.permissions import Config
@@ -184,10 +184,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
 def with_receipt_rows(extract: dict[str, pl.DataFrame], csv_path: Path) -> dict[str, pl.DataFrame]:
     """The extract with a receipt CSV's rows appended to its transactions (a later PM export)."""
     schema = polars_schema(TRANSACTIONS)
-    text_schema = {name: pl.String for name in schema}
-    added = pl.read_csv(csv_path, schema_overrides=text_schema, infer_schema=False).select(list(schema))
-    added = added.with_columns(
+    read = pl.read_csv(csv_path, infer_schema=False)
+    # the receipt carries the transactions columns it needs; the others (optional) are null
+    added = read.select([c for c in schema if c in read.columns]).with_columns(
         pl.col("posted_date").str.to_date(),
         pl.col("amount").cast(PL_MONEY),
-    ).cast(schema)  # type: ignore[arg-type]
+    )
+    added = conform(TRANSACTIONS, added)
     return {**extract, "transactions": pl.concat([extract["transactions"], added])}

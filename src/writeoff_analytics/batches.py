@@ -8,8 +8,8 @@ the previous object. Nothing here touches the store; ``receipts.commit_batch`` d
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping

@@ -19,7 +19,6 @@ from writeoff_analytics.ledger.store import DEFAULT_DB
 Handler = Callable[[argparse.Namespace], int]
 
 
-
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """Add the ``--db PATH`` option every store-using command takes."""
     parser.add_argument(
@@ -35,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_demo,
         cmd_demo_data,
         cmd_history,
+        cmd_import_835,
+        cmd_import_synthea,
         cmd_load,
         cmd_reverse,
     )
@@ -45,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command module, in the order `writeoff --help` lists them.
-    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_commit, cmd_history, cmd_reverse):
+    for module in (
+        cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea,
+        cmd_commit, cmd_history, cmd_reverse,
+    ):
         module.register(sub)
     return parser
 
