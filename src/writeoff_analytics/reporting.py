@@ -52,6 +52,8 @@ AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 #: table whole before paginating it, so one 20,000-row table costs far more than many
 #: small ones (each repeats its header, and ``thead`` repeats on every page too).
 LINES_CHUNK = 400
+#: A lines section up to this long follows the summaries on the same page in PDF.
+_SHORT_LINES = 25
 #: Groups shown in "Largest groups".
 TOP_GROUPS = 20
 
@@ -677,7 +679,9 @@ def _document(report: Report, *, pdf: bool) -> str:
     if report.chart_svg:
         out.write(f'<h2>Aging distribution</h2><div class="chart">{report.chart_svg}</div>')
     for s in report.sections:
-        cls = ' class="lines"' if s.key == "lines" else ""
+        # a long lines table starts on its own page; a short one follows the header
+        shown = s.frame.height if s.shown is None else s.shown
+        cls = ' class="lines"' if s.key == "lines" and shown > _SHORT_LINES else ""
         out.write(f"<h2{cls}>{html.escape(s.title)}</h2>")
         if s.note:
             out.write(f'<p class="note">{html.escape(s.note)}</p>')
