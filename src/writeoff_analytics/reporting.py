@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from great_tables import GT
+from great_tables import GT, loc, style
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
@@ -73,7 +73,7 @@ _LABELS = {
     "payer_id": "Payer",
     "financial_class": "Financial class",
     "responsibility": "Responsibility",
-    "balance_type": "Balance",
+    "balance_type": "Type",
     "balance": "Balance amount",
     "writeoff_amount": "Write-off",
     "aging_bucket": "Aging",
@@ -612,6 +612,8 @@ def _section(
             [shown_frame, pl.DataFrame([totals], schema=shown_frame.schema)], how="vertical"
         )
     gt = _gt(key, shown_frame, money)
+    if total_row and frame.height:
+        gt = gt.tab_style(style=style.text(weight="bold"), locations=loc.body(rows=[shown_frame.height - 1]))
     return Section(key=key, title=title, frame=frame, gt=gt, money=tuple(money), note=note,
                    shown=shown, columns=tuple(columns or frame.columns))
 
@@ -650,6 +652,7 @@ table.lines td { padding: 0.8pt 3pt; border-bottom: 0.3pt solid #ddd; white-spac
 table.lines .r { text-align: right; }
 div.chart { margin: 4pt 0 6pt 0; }
 .gt_table { font-size: 8pt !important; }
+div[id^="wo-"] { break-inside: avoid; }
 """
 
 _PRINT_CSS = """
