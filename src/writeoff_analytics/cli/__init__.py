@@ -30,7 +30,7 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``writeoff`` argument parser with every subcommand."""
     # Imported here so that `import writeoff_analytics` does not pay for the CLI.
-    from writeoff_analytics.cli import cmd_demo, cmd_demo_data, cmd_load
+    from writeoff_analytics.cli import cmd_demo, cmd_demo_data, cmd_load, cmd_report
 
     parser = argparse.ArgumentParser(
         prog="writeoff",
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command module, in the order `writeoff --help` lists them.
-    for module in (cmd_demo, cmd_demo_data, cmd_load):
+    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_report):
         module.register(sub)
     return parser
 
