@@ -214,6 +214,30 @@ def test_candidate_pdf_total_pages_and_repeated_header(small_balance: Candidates
     assert all(c in all_text for c in charges[-5:])
 
 
+def test_long_lines_are_drawn_fast_with_headers_and_page_numbers(
+    small_balance: Candidates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writeoff_analytics import _pdf_lines, reporting
+
+    monkeypatch.setattr(reporting, "FAST_PDF_LINES", 100)
+    path = report_candidates(small_balance).to_pdf(tmp_path / "fast.pdf")
+    pages = pdf_text(path)
+    n = len(pages)
+    for i, text in enumerate(pages, start=1):
+        assert f"Page {i} of {n}" in text
+    assert f"Total {format_money(small_balance.total)}" in pages[0]
+    lines_pages = [t for t in pages if "Charge" in t and "Write-off" in t and "Encounter" in t]
+    assert len(lines_pages) == _pdf_lines.page_count(small_balance.line_count) >= 2
+    assert all(t.split("\n")[0 if i else 1].startswith("Group") for i, t in enumerate(lines_pages))
+    # every line's charge and amount is in the text, once
+    text = "\n".join(lines_pages)
+    for row in small_balance.lines.iter_rows(named=True):
+        assert f" {row['charge_id']} " in text
+    amounts = [Decimal(w.strip("$").replace(",", "")) for t in lines_pages
+               for line in t.splitlines()[1:] if line.startswith("0") for w in line.split()[-1:]]
+    assert sum(amounts, Decimal("0.00")) == small_balance.total
+
+
 def test_candidate_pdf_first_page_png_for_a_person(small_balance_pdf: Path) -> None:
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
