@@ -11,7 +11,6 @@ PHI: reports carry ids only, never names or birth dates.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import html
 import io
@@ -257,6 +256,18 @@ def report_candidates(
     Report
         Sections ``by_class_aging``, ``by_responsibility``, ``largest_groups``, ``lines``
         (the main one).
+
+    Examples
+    --------
+    >>> from writeoff_analytics import Criteria
+    >>> from writeoff_analytics.candidates import find_candidates
+    >>> from tests.conftest import EXAMPLE_TABLES, build_ledger
+    >>> ledger = build_ledger(**EXAMPLE_TABLES)
+    >>> c = find_candidates(ledger, Criteria("PATIENT", "ENCOUNTER", as_of="2026-11-01"))
+    >>> report = report_candidates(c)
+    >>> report.total, dict(report.facts)["Total"], [s.key for s in report.sections]
+    (Decimal('40.00'), '$40.00', ['by_class_aging', 'by_responsibility', 'largest_groups', 'lines'])
+    >>> html = report.gt.tab_header(title="Encounter E1").as_raw_html()
     """
     lines = candidates.lines
     total = candidates.total
@@ -909,13 +920,6 @@ def measure_candidate_pdf(candidates: Candidates, path: str | os.PathLike[str]) 
 
     pages = len(PdfReader(out).pages)
     return PdfTiming(candidates.line_count, t1 - t0, t2 - t1, pages, out)
-
-
-def with_lines(candidates: Candidates, lines: pl.DataFrame) -> Candidates:
-    """A copy of ``candidates`` holding ``lines`` (regrouped), for tests and benchmarks."""
-    from writeoff_analytics.candidates import group_lines
-
-    return dataclasses.replace(candidates, lines=lines, groups=group_lines(lines))
 
 
 __all__ = [
