@@ -387,6 +387,10 @@ def test_history_report_sums_flags_and_lists(history_ledger: Ledger, tmp_path: P
     ]
     assert wide.total == Decimal("58.34")
     text = pdftotext(report.to_pdf(tmp_path / "h.pdf"))
+    if shutil.which("pdftoppm"):  # for a person to look at
+        ARTIFACTS.mkdir(exist_ok=True)
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                        str(tmp_path / "h.pdf"), str(ARTIFACTS / "history_report_page1")], check=True)
     assert "Total $17.34" in " ".join(text.split()) and "FH-2026-17" in text and "Page 1 of" in text
     csv_back = pl.read_csv(report.to_csv(tmp_path / "h.csv"), schema_overrides={"amount": PL_MONEY,
                                                                                "written_off_amount": PL_MONEY})
