@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_import_835,
         cmd_import_synthea,
         cmd_load,
+        cmd_report,
         cmd_reverse,
     )
 
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One line per command module, in the order `writeoff --help` lists them.
     for module in (
         cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea,
-        cmd_commit, cmd_history, cmd_reverse,
+        cmd_commit, cmd_history, cmd_reverse, cmd_report,
     ):
         module.register(sub)
     return parser
