@@ -1,0 +1,224 @@
+"""INTERIM stand-ins for functions other branches are building (delete when they land).
+
+TODO(widgets, #5): every function here is replaced, one by one, by the public function named
+in its docstring as soon as that lands on main; :mod:`._api` picks the real one when it can
+be imported. Nothing here is a rule of the product: these are the smallest fakes that let the
+widgets be built and tested first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from writeoff_analytics._atomic import atomic_write
+from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
+from writeoff_analytics.criteria.model import BalanceType, Criteria, WriteOffBy
+from writeoff_analytics.errors import BatchError, HistoryError
+from writeoff_analytics.ledger.schema import TABLES
+from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
+from writeoff_analytics.money import ZERO
+
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.store import Ledger
+
+
+def find_candidates(ledger: Ledger, criteria: Criteria) -> Candidates:
+    """Stand-in for ``candidates.find_candidates`` (branch ``criteria``): a few criteria only."""
+    b = ledger.balances()
+    payers = ledger.frame("payers").select("payer_id", "financial_class")
+    patient = criteria.balance_type is BalanceType.PATIENT
+    as_of = criteria.resolved_as_of()
+    key = {
+        WriteOffBy.GUARANTOR: pl.coalesce("guarantor_id", "patient_id"),
+        WriteOffBy.PATIENT: pl.col("patient_id"),
+        WriteOffBy.ENCOUNTER: pl.col("encounter_id"),
+        WriteOffBy.PROCEDURE_LINE: pl.col("charge_id"),
+    }[criteria.write_off_by]
+    lines = b.with_columns(
+        balance=pl.col("patient_balance" if patient else "insurance_balance"),
+        payer_id=pl.col("billed_payer_id" if patient else "current_payer_id"),
+        group_key=key,
+        age_days=(pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().cast(pl.Int32),
+    ).filter(pl.col("balance") > 0)
+    lines = lines.join(payers, on="payer_id", how="left").with_columns(
+        financial_class=pl.col("financial_class").fill_null("SELF_PAY"),
+        responsibility=pl.lit("NOT_RESPONSIBLE" if patient else "INSURANCE"),
+        balance_type=pl.lit(criteria.balance_type.value),
+        writeoff_amount=pl.col("balance"),
+    )
+    if criteria.responsibility is not None:
+        lines = lines.filter(pl.col("not_responsible") == (criteria.responsibility == "NOT_RESPONSIBLE"))
+    for name, column in (
+        ("financial_classes", "financial_class"),
+        ("payer_ids", "payer_id"),
+        ("patient_ids", "patient_id"),
+        ("encounter_ids", "encounter_id"),
+    ):
+        wanted = getattr(criteria, name)
+        if wanted is not None:
+            lines = lines.filter(pl.col(column).is_in(sorted(wanted)))
+    if criteria.min_age_days is not None:
+        lines = lines.filter(pl.col("age_days") >= criteria.min_age_days)
+    lines = lines.select(list(LINE_SCHEMA)).sort("group_key", "charge_id")
+    groups = group_lines(lines)
+    if criteria.max_balance is not None or criteria.min_balance is not None:
+        keep = groups.filter(
+            pl.col("balance_total") <= (criteria.max_balance or Decimal("1e15")),
+            pl.col("balance_total") >= (criteria.min_balance or ZERO),
+        )
+        groups = keep
+        lines = lines.filter(pl.col("group_key").is_in(keep.get_column("group_key").implode()))
+    return Candidates(criteria, as_of, ledger.generation(), lines, groups)
+
+
+def load_extract(
+    ledger: Ledger, path: str | os.PathLike[str], *, progress: Callable[[str, float], None] | None = None
+) -> Any:
+    """Stand-in for ``ledger.load.load_extract`` (branch ``load``): CSV folders only."""
+    folder = Path(path)
+    frames = {}
+    for i, table in enumerate(TABLES):
+        if progress is not None:
+            progress(f"reading {table.name}", i / (len(TABLES) + 1))
+        frames[table.name] = pl.read_csv(
+            folder / f"{table.name}.csv", schema_overrides=polars_schema(table),
+            columns=[c.name for c in table.columns],
+        ).cast(polars_schema(table))  # type: ignore[arg-type]  # dict of dtypes is accepted
+    if progress is not None:
+        progress("deriving balances", len(TABLES) / (len(TABLES) + 1))
+    report = replace_snapshot(ledger, frames, source=str(folder))
+    if progress is not None:
+        progress("done", 1.0)
+    return report
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Stand-in for ``batches.Batch`` (branch ``batches``)."""
+
+    candidates: Candidates
+    reason: str
+    reason_text: str
+    excluded: frozenset[str] = frozenset()
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    extras: Mapping[str, str | None] = field(default_factory=dict)
+
+    def lines(self) -> pl.DataFrame:
+        """The selected lines with their amounts."""
+        lines = self.candidates.lines.filter(~pl.col("group_key").is_in(sorted(self.excluded)))
+        rows = lines.select("charge_id", "group_key", "encounter_id", "balance").to_dicts()
+        return pl.DataFrame(
+            [{**r, "amount": self.amounts.get(r["charge_id"], r["balance"])} for r in rows],
+            schema={**lines.select("charge_id", "group_key", "encounter_id", "balance").schema,
+                    "amount": LINE_SCHEMA["balance"]},
+        )
+
+
+def check_amount(candidates: Candidates, charge_id: str, amount: Decimal) -> None:
+    """Stand-in for ``Batch.with_amount``'s refusal (branch ``batches``)."""
+    row = candidates.lines.filter(pl.col("charge_id") == charge_id)
+    balance = row.get_column("balance")[0]
+    if not Decimal("0.01") <= amount <= balance:
+        msg = f"amount {amount} for {charge_id} is outside 0.01..{balance}."
+        raise BatchError(msg, charge_ids=[charge_id])
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Stand-in for ``receipts.Receipt`` (branch ``batches``)."""
+
+    receipt_no: str
+    total: Decimal
+    line_count: int
+    files: tuple[Path, ...]
+
+
+def commit_batch(
+    ledger: Ledger, batch: Batch, *, user: str, approver: str | None, receipts_dir: Path,
+    config: object = None,
+) -> Receipt:
+    """Stand-in for ``batches.commit_batch``: writes receipt files only, not the store."""
+    lines = batch.lines()
+    if lines.is_empty():
+        msg = "the batch holds no line; tick at least one group."
+        raise BatchError(msg)
+    return _write_receipt(receipts_dir, lines, user=user, approver=approver,
+                          reason_text=batch.reason_text, reversal_of=None)
+
+
+def _write_receipt(
+    receipts_dir: Path, lines: pl.DataFrame, *, user: str, approver: str | None,
+    reason_text: str, reversal_of: str | None,
+) -> Receipt:
+    receipts_dir.mkdir(parents=True, exist_ok=True)
+    number = f"WO-{len(list(receipts_dir.glob('WO-*.json'))) + 1:06d}"
+    total = Decimal(lines.get_column("amount").sum()).quantize(ZERO)
+    csv_path, json_path = receipts_dir / f"{number}.csv", receipts_dir / f"{number}.json"
+    with atomic_write(csv_path) as fh:
+        lines.write_csv(fh)
+    manifest = {
+        "receipt_no": number, "created_at": dt.date.today().isoformat(), "preparer": user,
+        "approver": approver, "reason_text": reason_text, "line_count": lines.height,
+        "total_amount": str(total), "reversal_of": reversal_of,
+    }
+    with atomic_write(json_path) as fh:
+        json.dump(manifest, fh, indent=1)
+    return Receipt(number, total, lines.height, (csv_path, json_path))
+
+
+HISTORY_SCHEMA: dict[str, Any] = {
+    "receipt_no": pl.String, "created_at": pl.Date, "preparer": pl.String,
+    "approver": pl.String, "reason_text": pl.String, "line_count": pl.Int64,
+    "total_amount": LINE_SCHEMA["balance"], "reversal_of": pl.String,
+}
+
+
+def search_history(
+    receipts_dir: Path, *, receipt_no: str | None, date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> pl.DataFrame:
+    """Stand-in for ``history.search_history`` (branch ``batches``): reads receipt manifests."""
+    rows = []
+    for path in sorted(receipts_dir.glob("WO-*.json")):
+        m = json.loads(path.read_text(encoding="utf-8"))
+        day = dt.date.fromisoformat(m["created_at"])
+        if receipt_no and m["receipt_no"] != receipt_no.strip().upper():
+            continue
+        if (date_from and day < date_from) or (date_to and day > date_to):
+            continue
+        rows.append({**m, "created_at": day, "total_amount": Decimal(m["total_amount"])})
+    return pl.DataFrame(rows, schema=HISTORY_SCHEMA)
+
+
+def receipt_lines(receipts_dir: Path, receipt_no: str) -> pl.DataFrame:
+    """Stand-in for reading one receipt's lines (branch ``batches``)."""
+    path = receipts_dir / f"{receipt_no}.csv"
+    if not path.exists():
+        msg = f"receipt {receipt_no} is unknown in {receipts_dir}; search for it first."
+        raise HistoryError(msg)
+    return pl.read_csv(path, schema_overrides={"balance": LINE_SCHEMA["balance"],
+                                               "amount": LINE_SCHEMA["balance"]})
+
+
+def reverse_receipt(
+    receipts_dir: Path, receipt_no: str, *, user: str, charge_ids: Collection[str] | None,
+) -> Receipt:
+    """Stand-in for ``history.reverse_receipt`` (branch ``batches``): writes files only."""
+    lines = receipt_lines(receipts_dir, receipt_no)
+    if charge_ids is not None:
+        lines = lines.filter(pl.col("charge_id").is_in(sorted(charge_ids)))
+    if lines.is_empty():
+        msg = f"nothing to reverse in {receipt_no}: choose at least one line."
+        raise HistoryError(msg)
+    lines = lines.with_columns(amount=-pl.col("amount"))
+    return _write_receipt(receipts_dir, lines, user=user, approver=None,
+                          reason_text=f"Reversal of {receipt_no}", reversal_of=receipt_no)
