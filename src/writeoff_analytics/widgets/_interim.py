@@ -22,7 +22,7 @@ import polars as pl
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.criteria.model import BalanceType, Criteria, WriteOffBy
-from writeoff_analytics.errors import BatchError, HistoryError
+from writeoff_analytics.errors import BatchError, HistoryError, LedgerError
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
 from writeoff_analytics.money import ZERO
@@ -85,6 +85,9 @@ def load_extract(
 ) -> Any:
     """Stand-in for ``ledger.load.load_extract`` (branch ``load``): CSV folders only."""
     folder = Path(path)
+    if not folder.is_dir():
+        msg = f"{folder}: no such extract folder; give the folder holding the six CSV files."
+        raise LedgerError(msg)
     frames = {}
     for i, table in enumerate(TABLES):
         if progress is not None:

@@ -69,7 +69,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self.table = w.HTML()
         self.pick = w.Select(options=[], rows=6, description="Receipts")
         self.open_btn = w.Button(description="Open")
-        self.open_btn.on_click(lambda _: self.open(self.pick.value or ""))
+        self.open_btn.on_click(lambda _: self.open_receipt(self.pick.value or ""))
         self.lines_table = w.HTML()
         self.line_pick = w.SelectMultiple(options=[], rows=6, description="Lines")
         self.reverse_all_btn = w.Button(description="Reverse whole", button_style="warning")
@@ -106,7 +106,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self._say(f"{found.height:,} receipt(s).")
         return found
 
-    def open(self, receipt_no: str) -> pl.DataFrame | None:
+    def open_receipt(self, receipt_no: str) -> pl.DataFrame | None:
         """Show the lines of one receipt."""
         try:
             lines = _api.receipt_lines(self.ledger, receipt_no, receipts_dir=self.receipts_dir)

@@ -311,8 +311,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         data = {f.name: getattr(criteria, f.name) for f in dataclasses.fields(criteria)}
         for name, box in self.fields.items():
             value = data[name]
-            if name in ("patient_ids", "encounter_ids") and value is None:
-                continue  # a patient's or an encounter's view keeps its filter
+            if name in ("patient_ids", "encounter_ids", "as_of") and value is None:
+                continue  # a patient's view keeps its filter; presets leave the aging date
             box.value = _widget_value(name, value)
 
     def _on_preset(self, change: dict[str, Any]) -> None:
