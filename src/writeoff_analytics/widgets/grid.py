@@ -38,6 +38,9 @@ _STYLE = """<style>
 .wo-error { color: #b00020; font-weight: 600; }
 .wo-ok { color: #1b5e20; font-weight: 600; }
 .wo-totals { font-size: 14px; font-weight: 600; }
+.wo-lines td, .wo-lines th, .wo-breakdown td, .wo-breakdown th { padding: 1px 10px !important;
+  line-height: 1.3; vertical-align: middle; }
+.wo-breakdown { margin: 0 !important; }
 .wo-bar { display: inline-block; height: 9px; background: #4a7bb7; vertical-align: middle; }
 </style>"""
 
@@ -219,6 +222,7 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
         try:
             self.rows.index = None
             self.rows.options = options
+            self.rows.rows = max(3, len(options))
         finally:
             self._busy = False
         shown = self._view.height

@@ -59,6 +59,7 @@ _RESPONSIBILITY_LABELS = {
 }
 _CLAIM_STATUSES = (("Closed", "CLOSED"), ("Open", "OPEN"), ("Unchanged", ""))
 _TEXT = {"continuous_update": False}
+_WIDE = {"description_width": "initial"}
 
 
 class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
@@ -152,7 +153,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             ),
             "responsibility": w.Dropdown(
                 options=[("All", "")] + [(v, k.value) for k, v in _RESPONSIBILITY_LABELS.items()],
-                description="Responsibility",
+                description="Responsibility", style=_WIDE,
             ),
             "role": w.Dropdown(options=[r.value.capitalize() for r in Role], description="Role"),
             "payer_ids": w.SelectMultiple(
@@ -170,7 +171,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             "min_balance": w.Text(description="Balance ≥", **_TEXT, **short),
             "max_balance": w.Text(description="Balance ≤", **_TEXT, **short),
             "min_days_since_patient_payment": w.Text(
-                description="No pt. pay in", placeholder="days", **_TEXT, **short
+                description="No patient payment in", placeholder="days", style=_WIDE, **_TEXT,
+                layout=w.Layout(width="220px"),
             ),
             "patient_ids": w.Text(description="Patient", placeholder="id(s)", **_TEXT),
             "encounter_ids": w.Text(description="Encounter", placeholder="id(s)", **_TEXT),
@@ -241,16 +243,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     def _build_commit_panel(self) -> None:
         self.reason_box = w.Dropdown(
             options=[(r.text, r.value) for r in Reason], value=Reason.ADMINISTRATIVE.value,
-            description="Reason", layout=w.Layout(width="520px"),
+            description="Reason", layout=w.Layout(width="640px"),
         )
         self.custom_reason_box = w.Text(placeholder="custom reason", disabled=True)
         self.reason_box.observe(self._on_reason, "value")
         self.adjustment_box = w.Text(description="Adj. code", placeholder="WO-NBB")
         self.claim_status_box = w.Dropdown(options=list(_CLAIM_STATUSES),
-                                           description="Claim status")
-        self.note_box = w.Text(description="Note", layout=w.Layout(width="520px"))
-        self.determination_box = w.Text(description="Determination", placeholder="hardship ref",
-                                        disabled=True)
+                                           description="Claim status", style=_WIDE)
+        self.note_box = w.Text(description="Note", layout=w.Layout(width="640px"))
+        self.determination_box = w.Text(description="Determination ref.", style=_WIDE,
+                                        placeholder="hardship only", disabled=True)
         self.approver_box = w.Text(description="Approver", placeholder="if over threshold")
         self.approve_btn = w.Button(button_style="primary", layout=w.Layout(width="auto"))
         self.approve_btn.add_class("wo-approve")
@@ -489,6 +491,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             f"{rows}</table>"
         )
         self.line_pick.options = list(group.get_column("charge_id"))
+        self.line_pick.value = self.line_pick.options[0]
 
     def set_amount(self, charge_id: str, amount: str | Decimal) -> bool:
         """Lower the write-off amount of one candidate line (ticks its group)."""
@@ -667,7 +670,7 @@ def _breakdown_html(lines: pl.DataFrame) -> str:
     by_age = dict(lines.group_by(bucket.alias("b")).agg(pl.col("writeoff_amount").sum())
                   .iter_rows())
     return (
-        "<div style='display:flex; gap:32px'>"
+        "<div style='display:flex; gap:48px; align-items:flex-start'>"
         + _bars("By financial class", [(r[0], r[1]) for r in by_class.iter_rows()])
         + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in AGING_BUCKETS])
         + "</div>"
@@ -683,7 +686,8 @@ def _bars(title: str, items: list[tuple[str, Decimal]]) -> str:
             f"<tr><td>{html.escape(label)}</td><td align=right>{format_money(value)}</td>"
             f"<td><span class='wo-bar' style='width:{width}px'></span></td></tr>"
         )
-    return f"<table><tr><th colspan=3 align=left>{title}</th></tr>{''.join(rows)}</table>"
+    return (f"<table class='wo-breakdown'><tr><th colspan=3 align=left>{title}</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _link(path: Path) -> str:
