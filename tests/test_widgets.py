@@ -256,7 +256,8 @@ def test_history_search_open_and_reverse(screen: MassWriteOff, ledger: Ledger) -
     assert found is not None and list(found.get_column("receipt_no")) == ["WO-000001"]
     assert "$120.00" in h.table.value
     h.receipt_box.value = "WO-999999"
-    assert h.search() is not None and h.results is not None and h.results.height == 0
+    assert h.search() is None
+    assert "unknown receipt 'WO-999999'" in h.message and "wo-error" in h.message_box.value
     h.receipt_box.value = ""
     h.from_box.value = dt.date.today() + dt.timedelta(days=1)
     assert h.search() is not None and h.results is not None and h.results.height == 0
@@ -267,9 +268,14 @@ def test_history_search_open_and_reverse(screen: MassWriteOff, ledger: Ledger) -
     assert h.line_pick.options == ("C1", "C2", "C3")
     h.line_pick.value = ("C2",)
     h.reverse_lines_btn.click()
-    assert h.reversal is not None and h.reversal.total == Decimal("-50.00")
-    h.reverse_all_btn.click()
-    assert h.reversal is not None and h.reversal.total == Decimal("-120.00")
+    assert h.reversal is None and "wo-error" in h.message_box.value  # no reason given
+    h.reason_box.value = "posted to the wrong patient"
+    h.reverse_lines_btn.click()
+    assert h.reversal is not None and h.reversal.total == Decimal("50.00")
+    assert h.reversal.line_count == 1
+    h.reverse_all_btn.click()  # whole: the lines not reversed yet
+    assert h.reversal is not None and h.reversal.total == Decimal("70.00")
+    assert h.reversal.line_count == 2
     assert h.open_receipt("WO-404") is None and "wo-error" in h.message_box.value
 
 

@@ -8,6 +8,7 @@ widgets be built and tested first.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -26,6 +27,7 @@ from writeoff_analytics.errors import BatchError, HistoryError, LedgerError
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
 from writeoff_analytics.money import ZERO
+from writeoff_analytics.reasons import Reason
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
@@ -106,33 +108,51 @@ def load_extract(
 
 @dataclass(frozen=True)
 class Batch:
-    """Stand-in for ``batches.Batch`` (branch ``batches``)."""
+    """Stand-in for ``batches.Batch`` (branch ``batches``): the same calls, fewer checks."""
 
     candidates: Candidates
-    reason: str
+    reason: Reason
     reason_text: str
-    excluded: frozenset[str] = frozenset()
+    excluded_groups: frozenset[str] = frozenset()
     amounts: Mapping[str, Decimal] = field(default_factory=dict)
-    extras: Mapping[str, str | None] = field(default_factory=dict)
 
+    @classmethod
+    def from_candidates(
+        cls, candidates: Candidates, *, reason: Reason | str, reason_text: str | None = None,
+        **fields: str | None,
+    ) -> Batch:
+        """Every candidate line at its full balance."""
+        code = Reason(reason)
+        if code is Reason.CUSTOM and not reason_text:
+            msg = "reason CUSTOM needs its own text (reason_text); or choose a standard reason."
+            raise BatchError(msg)
+        if code.needs_determination_reference and not fields.get("determination_reference"):
+            msg = f"reason {code.value} needs the reference of the documented determination."
+            raise BatchError(msg)
+        return cls(candidates, code, reason_text or code.text)
+
+    def exclude_groups(self, group_keys: Collection[str]) -> Batch:
+        """A copy without these groups."""
+        return dataclasses.replace(self, excluded_groups=self.excluded_groups | set(group_keys))
+
+    def with_amount(self, charge_id: str, amount: Decimal) -> Batch:
+        """A copy writing off ``amount`` of one line (0.01 up to its balance)."""
+        row = self.candidates.lines.filter(pl.col("charge_id") == charge_id)
+        balance = row.get_column("balance")[0]
+        if not Decimal("0.01") <= amount <= balance:
+            msg = f"charge {charge_id}: amount {amount} is outside 0.01..{balance}."
+            raise BatchError(msg, charge_ids=[charge_id])
+        return dataclasses.replace(self, amounts={**self.amounts, charge_id: amount})
+
+    @property
     def lines(self) -> pl.DataFrame:
-        """The selected lines with their amounts."""
-        lines = self.candidates.lines.filter(~pl.col("group_key").is_in(sorted(self.excluded)))
-        rows = lines.select("charge_id", "group_key", "encounter_id", "balance").to_dicts()
-        return pl.DataFrame(
-            [{**r, "amount": self.amounts.get(r["charge_id"], r["balance"])} for r in rows],
-            schema={**lines.select("charge_id", "group_key", "encounter_id", "balance").schema,
-                    "amount": LINE_SCHEMA["balance"]},
+        """The selected lines, ``writeoff_amount`` as lowered."""
+        lines = self.candidates.lines.filter(
+            ~pl.col("group_key").is_in(sorted(self.excluded_groups))
         )
-
-
-def check_amount(candidates: Candidates, charge_id: str, amount: Decimal) -> None:
-    """Stand-in for ``Batch.with_amount``'s refusal (branch ``batches``)."""
-    row = candidates.lines.filter(pl.col("charge_id") == charge_id)
-    balance = row.get_column("balance")[0]
-    if not Decimal("0.01") <= amount <= balance:
-        msg = f"amount {amount} for {charge_id} is outside 0.01..{balance}."
-        raise BatchError(msg, charge_ids=[charge_id])
+        rows = [{**r, "writeoff_amount": self.amounts.get(r["charge_id"], r["writeoff_amount"])}
+                for r in lines.to_dicts()]
+        return pl.DataFrame(rows, schema=lines.schema)
 
 
 @dataclass(frozen=True)
@@ -142,19 +162,22 @@ class Receipt:
     receipt_no: str
     total: Decimal
     line_count: int
-    files: tuple[Path, ...]
+    csv_path: Path
+    json_path: Path
 
 
 def commit_batch(
-    ledger: Ledger, batch: Batch, *, user: str, approver: str | None, receipts_dir: Path,
-    config: object = None,
+    ledger: Ledger, batch: Batch, *, user: str, approver: str | None = None,
+    receipts_dir: str | os.PathLike[str], config: object = None,
 ) -> Receipt:
-    """Stand-in for ``batches.commit_batch``: writes receipt files only, not the store."""
-    lines = batch.lines()
+    """Stand-in for ``receipts.commit_batch``: writes receipt files only, not the store."""
+    lines = batch.lines.select(
+        "charge_id", "encounter_id", "group_key", (-pl.col("writeoff_amount")).alias("amount")
+    )
     if lines.is_empty():
         msg = "the batch holds no line; tick at least one group."
         raise BatchError(msg)
-    return _write_receipt(receipts_dir, lines, user=user, approver=approver,
+    return _write_receipt(Path(receipts_dir), lines, user=user, approver=approver,
                           reason_text=batch.reason_text, reversal_of=None)
 
 
@@ -164,18 +187,18 @@ def _write_receipt(
 ) -> Receipt:
     receipts_dir.mkdir(parents=True, exist_ok=True)
     number = f"WO-{len(list(receipts_dir.glob('WO-*.json'))) + 1:06d}"
-    total = Decimal(lines.get_column("amount").sum()).quantize(ZERO)
+    total = abs(Decimal(lines.get_column("amount").sum())).quantize(ZERO)
     csv_path, json_path = receipts_dir / f"{number}.csv", receipts_dir / f"{number}.json"
     with atomic_write(csv_path) as fh:
         lines.write_csv(fh)
     manifest = {
         "receipt_no": number, "created_at": dt.date.today().isoformat(), "preparer": user,
-        "approver": approver, "reason_text": reason_text, "line_count": lines.height,
-        "total_amount": str(total), "reversal_of": reversal_of,
+        "approver": approver, "reason": {"text": reason_text}, "line_count": lines.height,
+        "total": str(total), "reversal_of": reversal_of,
     }
     with atomic_write(json_path) as fh:
         json.dump(manifest, fh, indent=1)
-    return Receipt(number, total, lines.height, (csv_path, json_path))
+    return Receipt(number, total, lines.height, csv_path, json_path)
 
 
 HISTORY_SCHEMA: dict[str, Any] = {
@@ -189,7 +212,7 @@ def search_history(
     receipts_dir: Path, *, receipt_no: str | None, date_from: dt.date | None,
     date_to: dt.date | None,
 ) -> pl.DataFrame:
-    """Stand-in for ``history.search_history`` (branch ``batches``): reads receipt manifests."""
+    """Stand-in for ``history.search_receipts`` (branch ``batches``): reads receipt manifests."""
     rows = []
     for path in sorted(receipts_dir.glob("WO-*.json")):
         m = json.loads(path.read_text(encoding="utf-8"))
@@ -198,30 +221,39 @@ def search_history(
             continue
         if (date_from and day < date_from) or (date_to and day > date_to):
             continue
-        rows.append({**m, "created_at": day, "total_amount": Decimal(m["total_amount"])})
+        rows.append({**m, "created_at": day, "total_amount": Decimal(m["total"]),
+                     "reason_text": m["reason"]["text"]})
+    if receipt_no and not rows:
+        msg = f"unknown receipt {receipt_no!r}: no receipt with that number in {receipts_dir}."
+        raise HistoryError(msg)
     return pl.DataFrame(rows, schema=HISTORY_SCHEMA)
 
 
 def receipt_lines(receipts_dir: Path, receipt_no: str) -> pl.DataFrame:
-    """Stand-in for reading one receipt's lines (branch ``batches``)."""
+    """Stand-in for ``history.show_receipt(...).lines`` (branch ``batches``)."""
     path = receipts_dir / f"{receipt_no}.csv"
     if not path.exists():
         msg = f"receipt {receipt_no} is unknown in {receipts_dir}; search for it first."
         raise HistoryError(msg)
-    return pl.read_csv(path, schema_overrides={"balance": LINE_SCHEMA["balance"],
-                                               "amount": LINE_SCHEMA["balance"]})
+    return pl.read_csv(path, schema_overrides={"amount": LINE_SCHEMA["balance"]})
 
 
 def reverse_receipt(
-    receipts_dir: Path, receipt_no: str, *, user: str, charge_ids: Collection[str] | None,
+    ledger: Ledger, receipt_no: str, *, charge_ids: Collection[str] | None, reason: str,
+    user: str, receipts_dir: str | os.PathLike[str], config: object = None,
 ) -> Receipt:
     """Stand-in for ``history.reverse_receipt`` (branch ``batches``): writes files only."""
-    lines = receipt_lines(receipts_dir, receipt_no)
+    folder = Path(receipts_dir)
+    lines = receipt_lines(folder, receipt_no)
+    for manifest in folder.glob("WO-*.json"):  # lines reversed already are left out
+        if json.loads(manifest.read_text(encoding="utf-8"))["reversal_of"] == receipt_no:
+            done = receipt_lines(folder, manifest.stem).get_column("charge_id")
+            lines = lines.filter(~pl.col("charge_id").is_in(done.implode()))
     if charge_ids is not None:
         lines = lines.filter(pl.col("charge_id").is_in(sorted(charge_ids)))
-    if lines.is_empty():
-        msg = f"nothing to reverse in {receipt_no}: choose at least one line."
+    if lines.is_empty() or not reason.strip():
+        msg = f"reversal of {receipt_no} refused: choose at least one line and give a reason."
         raise HistoryError(msg)
     lines = lines.with_columns(amount=-pl.col("amount"))
-    return _write_receipt(receipts_dir, lines, user=user, approver=None,
-                          reason_text=f"Reversal of {receipt_no}", reversal_of=receipt_no)
+    return _write_receipt(folder, lines, user=user, approver=None, reason_text=reason,
+                          reversal_of=receipt_no)

@@ -40,7 +40,8 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
     receipts_dir
         Where receipts are written.
     config
-        The writeoff configuration (permissions), passed to the reversal.
+        The writeoff configuration (permissions); default: ``./writeoff.toml`` if present,
+        else everything open to ``user``.
     """
 
     results = t.Instance(pl.DataFrame, allow_none=True)
@@ -60,7 +61,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self.ledger = ledger
         self.user = user or getpass.getuser()
         self.receipts_dir = Path(receipts_dir)
-        self.config = config
+        self.config = config if config is not None else _api.default_config(self.user)
         self.receipt_box = w.Text(description="Receipt #", placeholder="WO-000001")
         self.from_box = w.DatePicker(description="Date from")
         self.to_box = w.DatePicker(description="to")
@@ -72,6 +73,8 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self.open_btn.on_click(lambda _: self.open_receipt(self.pick.value or ""))
         self.lines_table = w.HTML()
         self.line_pick = w.SelectMultiple(options=[], rows=6, description="Lines")
+        self.reason_box = w.Text(description="Reason", placeholder="why reverse (required)",
+                                 layout=w.Layout(width="420px"))
         self.reverse_all_btn = w.Button(description="Reverse whole", button_style="warning")
         self.reverse_lines_btn = w.Button(description="Reverse selected lines",
                                           button_style="warning", layout=w.Layout(width="auto"))
@@ -85,7 +88,9 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             self.table,
             w.HBox([self.pick, self.open_btn]),
             self.lines_table,
-            w.HBox([self.line_pick, w.VBox([self.reverse_all_btn, self.reverse_lines_btn])]),
+            w.HBox([self.line_pick,
+                    w.VBox([self.reason_box, w.HBox([self.reverse_all_btn,
+                                                     self.reverse_lines_btn])])]),
             self.message_box,
         ])
 
@@ -95,7 +100,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             found = _api.search_history(
                 self.ledger, receipt_no=self.receipt_box.value.strip() or None,
                 date_from=self.from_box.value, date_to=self.to_box.value,
-                receipts_dir=self.receipts_dir,
+                user=self.user, config=self.config, receipts_dir=self.receipts_dir,
             )
         except WriteoffError as exc:
             self._say(str(exc), error=True)
@@ -109,7 +114,8 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
     def open_receipt(self, receipt_no: str) -> pl.DataFrame | None:
         """Show the lines of one receipt."""
         try:
-            lines = _api.receipt_lines(self.ledger, receipt_no, receipts_dir=self.receipts_dir)
+            lines = _api.receipt_lines(self.ledger, receipt_no, user=self.user,
+                                       config=self.config, receipts_dir=self.receipts_dir)
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return None
@@ -130,7 +136,8 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             return None
         try:
             receipt = _api.reverse(
-                self.ledger, self.opened, charge_ids=charge_ids, user=self.user,
+                self.ledger, self.opened, charge_ids=charge_ids,
+                reason=self.reason_box.value.strip(), user=self.user,
                 receipts_dir=self.receipts_dir, config=self.config,
             )
         except WriteoffError as exc:

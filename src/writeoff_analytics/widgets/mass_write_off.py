@@ -119,7 +119,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.user = user or getpass.getuser()
         self.receipts_dir = Path(receipts_dir)
         self.reports_dir = Path(reports_dir)
-        self.config = config
+        self.config = config if config is not None else _api.default_config(self.user)
         self.presets: dict[str, Preset] = load_presets(presets_file)
         self._filling = False
         self._build_criteria_panel()
@@ -254,7 +254,11 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.note_box = w.Text(description="Note", layout=w.Layout(width="640px"))
         self.determination_box = w.Text(description="Determination ref.", style=_WIDE,
                                         placeholder="hardship only", disabled=True)
-        self.approver_box = w.Text(description="Approver", placeholder="if over threshold")
+        limit = _api.approval_limit(self.config)
+        self.approver_box = w.Text(
+            description="Approver",
+            placeholder="not needed" if limit is None else f"over {format_money(limit)}",
+        )
         self.approve_btn = w.Button(button_style="primary", layout=w.Layout(width="auto"))
         self.approve_btn.add_class("wo-approve")
         self.approve_btn.on_click(lambda _: self.ask_confirmation())
@@ -595,12 +599,12 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self._say("Nothing to commit: fix the criteria first.", error=True)
             return None
         reason = Reason(self.reason_box.value)
-        text = self.custom_reason_box.value.strip() if reason is Reason.CUSTOM else reason.text
+        text = self.custom_reason_box.value.strip() if reason is Reason.CUSTOM else None
         try:
             receipt = _api.commit(
                 self.ledger, self.candidates, excluded=self.deselected, amounts=self.amounts,
-                reason=reason, reason_text=text,
-                extras={
+                reason=reason, reason_text=text or None,
+                fields={
                     "adjustment_code": self.adjustment_box.value.strip() or None,
                     "claim_status": self.claim_status_box.value or None,
                     "note": self.note_box.value.strip() or None,
