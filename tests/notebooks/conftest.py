@@ -8,24 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_frames
+from tests.conftest import REPO
 
 
 def make_workspace(root: Path) -> Path:
-    """Copy ``notebooks/`` and ``data/demo/`` under ``root``; return ``root``.
-
-    Until the demo ledger lands in ``data/demo/``, the widget tests' small extract stands in.
-    """
+    """Copy ``notebooks/`` and the demo extract ``data/demo/`` under ``root``; return ``root``."""
     shutil.copytree(REPO / "notebooks", root / "notebooks")
-    demo = root / "data" / "demo"
-    if (REPO / "data" / "demo").is_dir():
-        shutil.copytree(REPO / "data" / "demo", demo)
-    else:  # TODO(widgets, #5): drop once data/demo lands on main
-        from tests.test_widgets import TABLES
-
-        demo.mkdir(parents=True)
-        for name, frame in make_frames(**TABLES).items():
-            frame.write_csv(demo / f"{name}.csv")
+    shutil.copytree(REPO / "data" / "demo", root / "data" / "demo")
     return root
 
 

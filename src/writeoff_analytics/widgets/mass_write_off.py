@@ -73,6 +73,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     patient_id, encounter_id
         Pre-filter as when opened from a patient's or an encounter's dashboard (write off
         by encounter).
+    as_of
+        The aging date to start with (default: today; the field can change it).
     user
         Who prepares the batch (default: the login name).
     receipts_dir
@@ -86,10 +88,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
 
     Examples
     --------
-    >>> from tests.conftest import EXAMPLE_TABLES, build_ledger  # doctest: +SKIP
-    >>> screen = MassWriteOff(build_ledger(**EXAMPLE_TABLES), user="ana")  # doctest: +SKIP
-    >>> screen.selected_total  # doctest: +SKIP
-    Decimal('40.00')
+    >>> from writeoff_analytics import Ledger
+    >>> from writeoff_analytics.widgets import LoadProgress
+    >>> ledger = Ledger(":memory:")
+    >>> _ = LoadProgress(ledger).load("data/demo")
+    >>> screen = MassWriteOff(ledger, as_of="2026-11-01", user="ana")
+    >>> screen.apply_preset("small-balance")
+    >>> screen.criteria.max_balance, screen.reason_box.value
+    (Decimal('10.00'), 'SMALL_BALANCE')
+    >>> screen.selected_total == screen.total > 0
+    True
     """
 
     criteria = t.Instance(Criteria, allow_none=True)
@@ -109,6 +117,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         *,
         patient_id: str | None = None,
         encounter_id: str | None = None,
+        as_of: dt.date | str | None = None,
         user: str | None = None,
         receipts_dir: str | os.PathLike[str] = Path("data") / "receipts",
         reports_dir: str | os.PathLike[str] = Path("data") / "reports",
@@ -130,6 +139,9 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             layout=w.Layout(width="100%"),
         )
         self.add_class("wo-mass-write-off")
+        self._filling = True
+        self.fields["as_of"].value = _widget_value("as_of", as_of)
+        self._filling = False
         if patient_id or encounter_id:
             self._filling = True
             self.fields["patient_ids"].value = patient_id or ""
@@ -160,7 +172,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             "payer_ids": w.SelectMultiple(
                 options=[(f"{r['payer_id']}  {r['payer_name'] or ''}", r["payer_id"])
                          for r in payers.to_dicts()],
-                rows=4, description="Payers",
+                rows=4, description="Payers", layout=w.Layout(width="420px"),
             ),
             "financial_classes": w.SelectMultiple(
                 options=sorted(FINANCIAL_CLASSES), rows=4, description="Fin. class"

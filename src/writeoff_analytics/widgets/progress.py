@@ -25,8 +25,11 @@ class LoadProgress(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
 
     Examples
     --------
-    >>> progress = LoadProgress(ledger)  # doctest: +SKIP
-    >>> display(progress); progress.load("data/demo")  # doctest: +SKIP
+    >>> from writeoff_analytics import Ledger
+    >>> progress = LoadProgress(Ledger(":memory:"))  # show it first: display(progress)
+    >>> _ = progress.load("data/demo")
+    >>> progress.bar.value, progress.stages[-1]
+    (1.0, 'done')
     """
 
     stage = t.Unicode("")
