@@ -302,3 +302,31 @@ def test_receipt_manifest_is_json(screen: MassWriteOff) -> None:
     assert receipt is not None
     manifest = next(p for p in receipt.files if p.suffix == ".json")
     assert json.loads(manifest.read_text())["receipt_no"] == "WO-000001"
+
+
+def test_approver_hint_follows_the_second_approver_limit(ledger: Ledger, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path,
+                     config=SimpleNamespace(second_approver_over=Decimal("100.00")))
+    assert s.approver_box.placeholder == "required: over $100.00"  # 225.50 selected
+    s.apply_preset("no-balance-billing")
+    s.grid.rows.index = 1  # untick E2: 40.00 left
+    assert s.approver_box.placeholder == "not needed up to $100.00"
+
+
+def test_commit_over_the_limit_without_approver_is_refused_readably(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    permissions = pytest.importorskip("writeoff_analytics.permissions")
+    config = permissions.Config(
+        users={"ana": frozenset({permissions.Permission.MASS_WRITE_OFF}),
+               "sam": frozenset(permissions.Permission)},
+        second_approver_over=Decimal("100.00"),
+    )
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path, config=config)
+    assert s.commit() is None
+    assert "second-approver limit" in s.message and "wo-error" in s.message
+    s.approver_box.value = "sam"
+    receipt = s.commit()
+    assert receipt is not None and receipt.total == Decimal("225.50")

@@ -69,6 +69,8 @@ def test_pick_preset_untick_a_group_approve_and_find_the_receipt(
         number = panel.locator(".wo-receipt-no")
         number.wait_for(timeout=60_000)
         receipt_no = number.inner_text().strip()
+        link = panel.locator(".wo-message a", has_text=f"{receipt_no}.csv")
+        assert link.get_attribute("href") == f"../data/receipts/{receipt_no}.csv"
         page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-left-area'); }")
         panel.locator(".wo-mass-write-off").evaluate("e => e.scrollIntoView({block: 'start'})")
         ARTIFACTS.mkdir(exist_ok=True)

@@ -586,6 +586,13 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             f"Write off {n:,} {one if n == 1 else many}, {format_money(self.selected_total)}"
         )
         self.approve_btn.disabled = self.candidates is None or self.selected_lines == 0
+        limit = _api.approval_limit(self.config)
+        if limit is not None:
+            needed = self.selected_total > limit
+            self.approver_box.placeholder = (
+                f"required: over {format_money(limit)}" if needed
+                else f"not needed up to {format_money(limit)}"
+            )
 
     def ask_confirmation(self) -> None:
         """Show the confirmation step with the count and the total."""
