@@ -15,6 +15,7 @@ from tests.browser.conftest import ARTIFACTS, open_notebook, run_all
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
+from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _api
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -83,3 +84,44 @@ def test_pick_preset_untick_a_group_approve_and_find_the_receipt(
     assert -Decimal(lines.get_column("amount").sum()) == total  # write-off lines are negative
     manifest = json.loads((root / "data" / "receipts" / f"{receipt_no}.json").read_text())
     assert Decimal(manifest["total"]) == total
+
+
+def test_history_notebook_finds_opens_and_reverses_a_receipt(
+    lab_server: dict[str, Any], browser: Any
+) -> None:
+    root: Path = lab_server["root"]
+    ledger = Ledger(root / "data" / "ledger.duckdb")
+    _api.load(ledger, root / "data" / "demo", lambda stage, fraction: None)
+    found = _api.find(ledger, criteria_from_preset("small-balance", as_of="2026-11-01"))
+    receipt = _api.commit(
+        ledger, found, excluded=(), amounts={}, reason=Reason.SMALL_BALANCE, reason_text=None,
+        fields={}, user="ana", approver=None, receipts_dir=root / "data" / "receipts",
+        config=_api.default_config("ana"),
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        panel = open_notebook(page, lab_server, "notebooks/03_history.ipynb")
+        run_all(page)
+        panel.locator(".wo-history td", has_text=receipt.receipt_no).wait_for(timeout=90_000)
+        panel.locator(".wo-history-pick select").select_option(receipt.receipt_no)
+        panel.locator(".jupyter-widgets.widget-button", has_text="Open").click()
+        lines = panel.locator(".wo-history-lines select")
+        lines.locator("option").first.wait_for(state="attached", timeout=30_000)
+        first_charge = lines.locator("option").first.inner_text().strip()
+        lines.select_option(index=0)
+        panel.locator(".wo-history-reason input").fill("posted to the wrong patient")
+        panel.locator(".wo-history-reason input").press("Enter")
+        panel.locator(".jupyter-widgets.widget-button", has_text="Reverse selected lines").click()
+        done = panel.locator(".wo-ok", has_text="Reversal WO-")
+        done.wait_for(timeout=30_000)
+        page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-left-area'); }")
+        panel.locator(".wo-history").evaluate("e => e.scrollIntoView({block: 'start'})")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lab_history.png"))
+        message = done.inner_text()
+    finally:
+        page.close()
+    reversal_no = message.split()[1].rstrip(":")
+    assert reversal_no != receipt.receipt_no
+    reversal = pl.read_csv(root / "data" / "receipts" / f"{reversal_no}.csv")
+    assert reversal.get_column("charge_id").to_list() == [first_charge]

@@ -235,7 +235,9 @@ def receipt_lines(receipts_dir: Path, receipt_no: str) -> pl.DataFrame:
     if not path.exists():
         msg = f"receipt {receipt_no} is unknown in {receipts_dir}; search for it first."
         raise HistoryError(msg)
-    return pl.read_csv(path, schema_overrides={"amount": LINE_SCHEMA["balance"]})
+    return pl.read_csv(path, infer_schema=False).with_columns(
+        pl.col("amount").cast(LINE_SCHEMA["balance"])
+    )
 
 
 def reverse_receipt(

@@ -72,7 +72,8 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self.open_btn = w.Button(description="Open")
         self.open_btn.on_click(lambda _: self.open_receipt(self.pick.value or ""))
         self.lines_table = w.HTML()
-        self.line_pick = w.SelectMultiple(options=[], rows=6, description="Lines")
+        self.line_pick = w.SelectMultiple(options=[], rows=8, description="Lines",
+                                          layout=w.Layout(width="420px"))
         self.reason_box = w.Text(description="Reason", placeholder="why reverse (required)",
                                  layout=w.Layout(width="420px"))
         self.reverse_all_btn = w.Button(description="Reverse whole", button_style="warning")
@@ -81,18 +82,24 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         self.reverse_all_btn.on_click(lambda _: self.reverse())
         self.reverse_lines_btn.on_click(lambda _: self.reverse(list(self.line_pick.value)))
         self.message_box = w.HTML()
+        self.table.add_class("wo-history-table")
+        self.pick.add_class("wo-history-pick")
+        self.line_pick.add_class("wo-history-lines")
+        self.reason_box.add_class("wo-history-reason")
         super().__init__([
             style_tag(),
             w.HTML("<b>Write-off history</b>"),
             w.HBox([self.receipt_box, self.from_box, self.to_box, self.search_btn]),
             self.table,
             w.HBox([self.pick, self.open_btn]),
-            self.lines_table,
-            w.HBox([self.line_pick,
-                    w.VBox([self.reason_box, w.HBox([self.reverse_all_btn,
-                                                     self.reverse_lines_btn])])]),
-            self.message_box,
+            w.HBox([
+                self.lines_table,
+                w.VBox([self.line_pick, self.reason_box,
+                        w.HBox([self.reverse_all_btn, self.reverse_lines_btn]),
+                        self.message_box]),
+            ]),
         ])
+        self.add_class("wo-history")
 
     def search(self) -> pl.DataFrame | None:
         """Receipts matching the number and the dates (all of them when both are blank)."""
@@ -144,9 +151,12 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             self._say(str(exc), error=True)
             return None
         self.reversal = receipt
+        opened = self.opened
+        self.search()  # the new receipt joins the list; the lines show who reversed them
+        self.open_receipt(opened)
         self._say(
-            f"Reversal {receipt.receipt_no}: {receipt.line_count:,} lines, "
-            f"{format_money(receipt.total)}."
+            f"Reversal {receipt.receipt_no}: {receipt.line_count:,} "
+            f"line{'' if receipt.line_count == 1 else 's'}, {format_money(receipt.total)}."
         )
         return receipt
 
@@ -169,4 +179,7 @@ def _table(frame: pl.DataFrame, columns: tuple[tuple[str, str], ...]) -> str:
                 cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = f"<i>first 500 of {frame.height:,}</i>" if frame.height > 500 else ""
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+    return (
+        "<div style='max-height:280px; overflow:auto'><table class='wo-lines'>"
+        f"<tr>{head}</tr>{''.join(body)}</table></div>{more}"
+    )
