@@ -382,6 +382,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.fields["responsibility"].disabled = insurance
         self.fields["role"].disabled = not insurance
         self._hide_confirmation()
+        self.totals_box.value = "Searching…"  # shown at once: a big ledger takes a moment
         try:
             criteria = Criteria(**self.field_values())
             found = _api.find(self.ledger, criteria)
