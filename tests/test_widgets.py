@@ -217,6 +217,13 @@ def test_commit_asks_for_confirmation_then_shows_the_receipt(screen: MassWriteOf
     assert screen.receipt is None and screen.deselected == frozenset()
 
 
+def test_a_lowered_amount_of_an_unticked_group_is_left_out(screen: MassWriteOff) -> None:
+    assert screen.set_amount("C2", "20.00")
+    screen.grid.toggle("E2")
+    receipt = screen.commit()
+    assert receipt is not None and receipt.total == Decimal("145.50") and receipt.line_count == 3
+
+
 def test_commit_with_nothing_ticked_is_refused_readably(screen: MassWriteOff) -> None:
     screen.grid.none_btn.click()
     assert screen.commit() is None

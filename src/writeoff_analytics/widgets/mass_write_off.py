@@ -620,9 +620,11 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             return None
         reason = Reason(self.reason_box.value)
         text = self.custom_reason_box.value.strip() if reason is Reason.CUSTOM else None
+        ticked = set(self.selected_lines_frame().get_column("charge_id"))
+        amounts = {c: a for c, a in self.amounts.items() if c in ticked}  # unticked: not sent
         try:
             receipt = _api.commit(
-                self.ledger, self.candidates, excluded=self.deselected, amounts=self.amounts,
+                self.ledger, self.candidates, excluded=self.deselected, amounts=amounts,
                 reason=reason, reason_text=text or None,
                 fields={
                     "adjustment_code": self.adjustment_box.value.strip() or None,
