@@ -22,7 +22,7 @@ from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY
-from writeoff_analytics.widgets import MassWriteOff
+from writeoff_analytics.widgets import MassWriteOff, _api
 
 
 def synthetic_ledger(n: int, path: str) -> Ledger:
@@ -76,7 +76,9 @@ def main() -> None:
         print(f"open screen: {time.perf_counter() - t0:.2f} s, {screen.selected_groups:,} groups, "
               f"{screen.selected_lines:,} lines, {screen.selected_total}")
         ages = iter(["30", "60", "90", "120", "150", "180"] * 2)
+        criteria = screen.criteria
         report = {
+            "search alone (find)": lambda: _api.find(ledger, criteria),
             "criterion change -> totals": lambda: screen.timed_change("min_age_days", next(ages)),
             "tick one group": lambda: screen.grid.toggle(screen.grid.rows.options[0][1]),
             "page turn": lambda: screen.grid.turn(1),
