@@ -31,7 +31,7 @@ def _moved_to_patient(tid: str, charge: str, payer: str, amount: str) -> list[di
 
 
 #: Four encounters with patient balances (225.50 in all); 001 is covered by Medicaid, so
-#: E1 and E2 (120.00, 3 lines) are "not responsible".
+#: E1 and E2 (120.00, 3 lines) are "not responsible". E5 holds a 5.00 credit.
 TABLES = {
     "payers": [
         {"payer_id": "P-MCD", "payer_name": "Medicaid", "financial_class": "MEDICAID",
@@ -49,6 +49,7 @@ TABLES = {
         {"encounter_id": "E2", "patient_id": "001", "date_of_service": "2026-03-01"},
         {"encounter_id": "E3", "patient_id": "002", "date_of_service": "2025-06-01"},
         {"encounter_id": "E4", "patient_id": "003", "date_of_service": "2026-09-01"},
+        {"encounter_id": "E5", "patient_id": "003", "date_of_service": "2026-09-02"},
     ],
     "charges": [
         {"charge_id": "C1", "encounter_id": "E1", "procedure_code": "99213",
@@ -61,6 +62,8 @@ TABLES = {
          "charge_amount": "80.00", "billed_payer_id": "P-COM", "posted_date": "2025-06-01"},
         {"charge_id": "C5", "encounter_id": "E4", "procedure_code": "=HYPERLINK",
          "charge_amount": "25.50", "posted_date": "2026-09-01"},
+        {"charge_id": "C6", "encounter_id": "E5", "procedure_code": "99211",
+         "charge_amount": "10.00", "posted_date": "2026-09-02"},
     ],
     "transactions": [
         {"transaction_id": "T0", "charge_id": "C1", "posted_date": "2026-02-01",
@@ -70,6 +73,9 @@ TABLES = {
         *_moved_to_patient("T2", "C2", "P-MCD", "50.00"),
         *_moved_to_patient("T3", "C3", "P-MCD", "30.00"),
         *_moved_to_patient("T4", "C4", "P-COM", "80.00"),
+        {"transaction_id": "T5", "charge_id": "C6", "posted_date": "2026-09-02",
+         "type": "PATIENT_PAYMENT", "responsibility": "PATIENT", "amount": "-15.00",
+         "reference": "CASH1"},  # paid 5.00 too much: a credit, never a candidate
     ],
 }
 
@@ -103,6 +109,14 @@ def test_opens_on_every_patient_balance_with_exact_totals(screen: MassWriteOff) 
     assert screen.approve_btn.description == "Write off 4 encounters, $225.50"
     assert "MEDICAID" in screen.breakdown_box.value and "$120.00" in screen.breakdown_box.value
     assert "181-365" in screen.breakdown_box.value  # E1 295 days, E2 245 days: $120.00
+
+
+def test_credit_balances_are_counted_for_refund_review_not_listed(screen: MassWriteOff) -> None:
+    assert "E5" not in screen.grid.view_keys
+    assert "1 line, -$5.00, await refund review" in screen.credits_box.value
+    assert screen.credits_list.value == ""
+    screen.credits_btn.value = True
+    assert "C6" in screen.credits_list.value and "-$5.00" in screen.credits_list.value
 
 
 def test_preset_fills_fields_and_reason_and_editing_makes_it_custom(screen: MassWriteOff) -> None:
@@ -298,7 +312,7 @@ def test_load_progress_reports_stages(tmp_path: Path) -> None:
     progress.load(folder)
     assert progress.error == "" and progress.bar.value == 1
     assert progress.stages[-1] == "done" and len(progress.stages) >= 3
-    assert ledger.balances().height == 5
+    assert ledger.balances().height == 6
     bad = LoadProgress(Ledger(tmp_path / "other.duckdb"))
     bad.load(tmp_path / "missing")
     assert bad.error and "wo-error" in bad.label.value

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from writeoff_analytics.candidates import find_candidates, find_credit_balances
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _interim
 
@@ -71,13 +72,14 @@ def approval_limit(config: object) -> Decimal | None:
     return limit if isinstance(limit, Decimal) else None
 
 
-def find(ledger: Ledger, criteria: Criteria) -> Candidates:
+def find(ledger: Ledger, criteria: Criteria, *, engine: str = "duckdb") -> Candidates:
     """The candidates of ``criteria`` (``find_candidates``)."""
-    find_candidates = _public("candidates", "find_candidates")
-    if find_candidates is None:
-        return _interim.find_candidates(ledger, criteria)
-    result: Candidates = find_candidates(ledger, criteria)
-    return result
+    return find_candidates(ledger, criteria, engine=engine)
+
+
+def credit_balances(ledger: Ledger, balance_type: str) -> pl.DataFrame:
+    """Lines with a credit balance, for refund review (``find_credit_balances``)."""
+    return find_credit_balances(ledger, balance_type=balance_type)
 
 
 def _batch_class() -> Any:

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from writeoff_analytics._atomic import atomic_write
-from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
-from writeoff_analytics.criteria.model import BalanceType, Criteria, WriteOffBy
+from writeoff_analytics.candidates import LINE_SCHEMA, Candidates
 from writeoff_analytics.errors import BatchError, HistoryError, LedgerError
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
@@ -31,55 +30,6 @@ from writeoff_analytics.reasons import Reason
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
-
-
-def find_candidates(ledger: Ledger, criteria: Criteria) -> Candidates:
-    """Stand-in for ``candidates.find_candidates`` (branch ``criteria``): a few criteria only."""
-    b = ledger.balances()
-    payers = ledger.frame("payers").select("payer_id", "financial_class")
-    patient = criteria.balance_type is BalanceType.PATIENT
-    as_of = criteria.resolved_as_of()
-    key = {
-        WriteOffBy.GUARANTOR: pl.coalesce("guarantor_id", "patient_id"),
-        WriteOffBy.PATIENT: pl.col("patient_id"),
-        WriteOffBy.ENCOUNTER: pl.col("encounter_id"),
-        WriteOffBy.PROCEDURE_LINE: pl.col("charge_id"),
-    }[criteria.write_off_by]
-    lines = b.with_columns(
-        balance=pl.col("patient_balance" if patient else "insurance_balance"),
-        payer_id=pl.col("billed_payer_id" if patient else "current_payer_id"),
-        group_key=key,
-        age_days=(pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().cast(pl.Int32),
-    ).filter(pl.col("balance") > 0)
-    lines = lines.join(payers, on="payer_id", how="left").with_columns(
-        financial_class=pl.col("financial_class").fill_null("SELF_PAY"),
-        responsibility=pl.lit("NOT_RESPONSIBLE" if patient else "INSURANCE"),
-        balance_type=pl.lit(criteria.balance_type.value),
-        writeoff_amount=pl.col("balance"),
-    )
-    if criteria.responsibility is not None:
-        lines = lines.filter(pl.col("not_responsible") == (criteria.responsibility == "NOT_RESPONSIBLE"))
-    for name, column in (
-        ("financial_classes", "financial_class"),
-        ("payer_ids", "payer_id"),
-        ("patient_ids", "patient_id"),
-        ("encounter_ids", "encounter_id"),
-    ):
-        wanted = getattr(criteria, name)
-        if wanted is not None:
-            lines = lines.filter(pl.col(column).is_in(sorted(wanted)))
-    if criteria.min_age_days is not None:
-        lines = lines.filter(pl.col("age_days") >= criteria.min_age_days)
-    lines = lines.select(list(LINE_SCHEMA)).sort("group_key", "charge_id")
-    groups = group_lines(lines)
-    if criteria.max_balance is not None or criteria.min_balance is not None:
-        keep = groups.filter(
-            pl.col("balance_total") <= (criteria.max_balance or Decimal("1e15")),
-            pl.col("balance_total") >= (criteria.min_balance or ZERO),
-        )
-        groups = keep
-        lines = lines.filter(pl.col("group_key").is_in(keep.get_column("group_key").implode()))
-    return Candidates(criteria, as_of, ledger.generation(), lines, groups)
 
 
 def load_extract(

@@ -85,6 +85,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         The writeoff configuration (permissions, approval threshold), passed to the commit.
     presets_file
         A user presets file, added to the shipped presets.
+    engine
+        The search engine of ``find_candidates`` (``"duckdb"`` or ``"polars"``).
 
     Examples
     --------
@@ -123,8 +125,10 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         reports_dir: str | os.PathLike[str] = Path("data") / "reports",
         config: object = None,
         presets_file: str | os.PathLike[str] | None = None,
+        engine: str = "duckdb",
     ) -> None:
         self.ledger = ledger
+        self.engine = engine
         self.user = user or getpass.getuser()
         self.receipts_dir = Path(receipts_dir)
         self.reports_dir = Path(reports_dir)
@@ -221,6 +225,10 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.totals_box = w.HTML()
         self.totals_box.add_class("wo-totals")
         self.breakdown_box = w.HTML()
+        self.credits_box = w.HTML()
+        self.credits_btn = w.ToggleButton(description="Refund review list", icon="list")
+        self.credits_btn.observe(lambda c: self.show_credits(c["new"]), "value")
+        self.credits_list = w.HTML()
         self.grid = GroupGrid()
         self.grid.observe(self._on_ticks, "deselected")
         self.grid.observe(self._on_focus, "focus")
@@ -245,6 +253,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             w.HTML("<b>Results</b>"),
             w.HBox([self.totals_box, self.export_csv_btn, self.export_pdf_btn]),
             self.breakdown_box,
+            w.HBox([self.credits_box, self.credits_btn]),
+            self.credits_list,
             self.grid,
             w.HTML("<i>Click a row to tick or untick it; its lines open below.</i>"),
             self.group_box,
@@ -385,7 +395,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.totals_box.value = "Searching…"  # shown at once: a big ledger takes a moment
         try:
             criteria = Criteria(**self.field_values())
-            found = _api.find(self.ledger, criteria)
+            found = _api.find(self.ledger, criteria, engine=self.engine)
         except WriteoffError as exc:
             self.error = str(exc)
             self.criteria = None
@@ -399,6 +409,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.candidates = found
         self.grid.set_groups(found.groups, self._level_words()[0].capitalize())
         self.show_group("")
+        self.show_credits(self.credits_btn.value)
         self._recount()
         return True
 
@@ -520,6 +531,34 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         )
         self.line_pick.options = list(group.get_column("charge_id"))
         self.line_pick.value = self.line_pick.options[0]
+
+    def show_credits(self, open_list: bool = True) -> pl.DataFrame | None:
+        """Count the credit balances of this balance type (never candidates: refund review)."""
+        try:
+            credits = _api.credit_balances(self.ledger, self.fields["balance_type"].value)
+        except WriteoffError as exc:
+            self.credits_box.value = f'<span class="wo-error">{html.escape(str(exc))}</span>'
+            return None
+        n = credits.height
+        self.credits_box.value = (
+            f"<i>Credit balances are never written off: {n:,} line{'' if n == 1 else 's'}, "
+            f"{format_money(_sum(credits, 'balance'))}, await refund review.</i>"
+        )
+        cols = [c for c in ("charge_id", "encounter_id", "patient_id", "date_of_service",
+                            "payer_id", "financial_class", "balance") if c in credits.columns]
+        rows = "".join(
+            "<tr>" + "".join(
+                f"<td align=right>{format_money(r[c])}</td>" if c == "balance"
+                else f"<td>{html.escape('' if r[c] is None else str(r[c]))}</td>" for c in cols
+            ) + "</tr>"
+            for r in credits.head(200).to_dicts()
+        )
+        head = "".join(f"<th>{c.replace('_', ' ').capitalize()}</th>" for c in cols)
+        self.credits_list.value = (
+            "<div style='max-height:220px; overflow:auto'><table class='wo-lines'>"
+            f"<tr>{head}</tr>{rows}</table></div>" if open_list and n else ""
+        )
+        return credits
 
     def set_amount(self, charge_id: str, amount: str | Decimal) -> bool:
         """Lower the write-off amount of one candidate line (ticks its group)."""
