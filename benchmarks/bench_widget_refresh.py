@@ -65,6 +65,7 @@ def _best(fn: object, repeat: int = 5) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--encounters", type=int, default=100_000)
+    parser.add_argument("--engine", default="duckdb", choices=["duckdb", "polars"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -72,13 +73,14 @@ def main() -> None:
         print(f"ledger: {ledger.balances().height:,} charges, built in "
               f"{time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        screen = MassWriteOff(ledger, user="bench", receipts_dir=Path(tmp) / "r")
+        screen = MassWriteOff(ledger, user="bench", receipts_dir=Path(tmp) / "r",
+                              engine=args.engine)
         print(f"open screen: {time.perf_counter() - t0:.2f} s, {screen.selected_groups:,} groups, "
               f"{screen.selected_lines:,} lines, {screen.selected_total}")
         ages = iter(["30", "60", "90", "120", "150", "180"] * 2)
         criteria = screen.criteria
         report = {
-            "search alone (find)": lambda: _api.find(ledger, criteria),
+            "search alone (find)": lambda: _api.find(ledger, criteria, engine=args.engine),
             "criterion change -> totals": lambda: screen.timed_change("min_age_days", next(ages)),
             "tick one group": lambda: screen.grid.toggle(screen.grid.rows.options[0][1]),
             "page turn": lambda: screen.grid.turn(1),

@@ -135,6 +135,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.config = config if config is not None else _api.default_config(self.user)
         self.presets: dict[str, Preset] = load_presets(presets_file)
         self._filling = False
+        self._credits: tuple[tuple[int, str], pl.DataFrame] | None = None
         self._build_criteria_panel()
         self._build_results_panel()
         self._build_commit_panel()
@@ -226,7 +227,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.totals_box.add_class("wo-totals")
         self.breakdown_box = w.HTML()
         self.credits_box = w.HTML()
-        self.credits_btn = w.ToggleButton(description="Refund review list", icon="list")
+        self.credits_btn = w.ToggleButton(description="Refund review list", icon="list",
+                                          layout=w.Layout(width="auto"))
         self.credits_btn.observe(lambda c: self.show_credits(c["new"]), "value")
         self.credits_list = w.HTML()
         self.grid = GroupGrid()
@@ -534,11 +536,14 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
 
     def show_credits(self, open_list: bool = True) -> pl.DataFrame | None:
         """Count the credit balances of this balance type (never candidates: refund review)."""
-        try:
-            credits = _api.credit_balances(self.ledger, self.fields["balance_type"].value)
-        except WriteoffError as exc:
-            self.credits_box.value = f'<span class="wo-error">{html.escape(str(exc))}</span>'
-            return None
+        key = (self.ledger.generation(), self.fields["balance_type"].value)
+        if self._credits is None or self._credits[0] != key:  # criteria do not change credits
+            try:
+                self._credits = (key, _api.credit_balances(self.ledger, key[1]))
+            except WriteoffError as exc:
+                self.credits_box.value = f'<span class="wo-error">{html.escape(str(exc))}</span>'
+                return None
+        credits = self._credits[1]
         n = credits.height
         self.credits_box.value = (
             f"<i>Credit balances are never written off: {n:,} line{'' if n == 1 else 's'}, "
