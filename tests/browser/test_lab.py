@@ -110,7 +110,6 @@ def test_history_notebook_finds_opens_and_reverses_a_receipt(
         first_charge = lines.locator("option").first.inner_text().strip()
         lines.select_option(index=0)
         panel.locator(".wo-history-reason input").fill("posted to the wrong patient")
-        panel.locator(".wo-history-reason input").press("Enter")
         panel.locator(".jupyter-widgets.widget-button", has_text="Reverse selected lines").click()
         done = panel.locator(".wo-ok", has_text="Reversal WO-")
         done.wait_for(timeout=30_000)

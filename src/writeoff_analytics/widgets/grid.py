@@ -39,7 +39,7 @@ _STYLE = """<style>
 .wo-ok { color: #1b5e20; font-weight: 600; }
 .wo-totals { font-size: 14px; font-weight: 600; }
 .wo-lines td, .wo-lines th, .wo-breakdown td, .wo-breakdown th { padding: 1px 10px !important;
-  line-height: 1.3; vertical-align: middle; }
+  line-height: 1.3; vertical-align: middle; white-space: nowrap; }
 .wo-breakdown { margin: 0 !important; }
 .wo-bar { display: inline-block; height: 9px; background: #4a7bb7; vertical-align: middle; }
 </style>"""

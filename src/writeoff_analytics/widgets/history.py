@@ -6,6 +6,7 @@ Each button calls one function of :mod:`._api` and shows the result or the
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import html
 import os
@@ -25,6 +26,13 @@ _COLUMNS = (
     ("receipt_no", "Receipt"), ("created_at", "Date"), ("preparer", "Preparer"),
     ("approver", "Approver"), ("reason_text", "Reason"), ("line_count", "Lines"),
     ("total_amount", "Total"), ("reversal_of", "Reversal of"),
+)
+
+
+_LINE_COLUMNS = (
+    ("line_no", "#"), ("charge_id", "Charge"), ("encounter_id", "Encounter"),
+    ("group_key", "Group"), ("bucket", "Bucket"), ("payer_id", "Payer"), ("amount", "Amount"),
+    ("reversed_by", "Reversed by"),
 )
 
 
@@ -127,9 +135,11 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             self._say(str(exc), error=True)
             return None
         self.opened, self.lines = receipt_no, lines
-        cols = tuple((c, c.replace("_", " ").capitalize()) for c in lines.columns)
+        cols = tuple((c, label) for c, label in _LINE_COLUMNS if c in lines.columns)
         self.lines_table.value = f"<b>{html.escape(receipt_no)}</b>" + _table(lines, cols)
-        self.line_pick.options = list(lines.get_column("charge_id"))
+        open_lines = (lines.filter(pl.col("reversed_by").is_null())
+                      if "reversed_by" in lines.columns else lines)
+        self.line_pick.options = list(open_lines.get_column("charge_id"))  # not reversed yet
         self._say("")
         return lines
 
@@ -175,11 +185,13 @@ def _table(frame: pl.DataFrame, columns: tuple[tuple[str, str], ...]) -> str:
             value = row.get(name)
             if frame.schema.get(name) == pl.Decimal(18, 2) and value is not None:
                 cells.append(f"<td align=right>{format_money(value)}</td>")
+            elif isinstance(value, dt.datetime):
+                cells.append(f"<td>{value:%Y-%m-%d %H:%M}</td>")
             else:
                 cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = f"<i>first 500 of {frame.height:,}</i>" if frame.height > 500 else ""
     return (
-        "<div style='max-height:280px; overflow:auto'><table class='wo-lines'>"
+        "<div style='max-height:280px; max-width:760px; overflow:auto'><table class='wo-lines'>"
         f"<tr>{head}</tr>{''.join(body)}</table></div>{more}"
     )
