@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from writeoff_analytics import demo
 from writeoff_analytics.demo import (
     DEFAULT_END_DATE,
     build_demo_frames,
@@ -455,3 +456,17 @@ def test_demo_data_options_reach_the_generator(tmp_path: Path) -> None:
         build_parser().parse_args(
             ["demo-data", "--out", "x", "--patients", "3", "--transactions", "9"]
         )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_slicing_the_transactions_changes_nothing(
+    tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = generate_demo(tmp_path / "whole", patients=150, seed=9, fmt=fmt)
+    monkeypatch.setattr(demo, "CHUNK_ROWS", 333)
+    sliced = generate_demo(tmp_path / "sliced", patients=150, seed=9, fmt=fmt)
+    assert whole.transactions > 3 * 333
+    assert _files(tmp_path / "whole") == _files(tmp_path / "sliced")
+    assert sliced.total_transaction_amount == whole.total_transaction_amount
+    frames = build_demo_frames(patients=150, seed=9)
+    assert frames["transactions"]["transaction_id"].n_unique() == whole.transactions

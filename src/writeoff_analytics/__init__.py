@@ -25,6 +25,7 @@ from writeoff_analytics.errors import (
     QueryError,
     WriteoffError,
 )
+from writeoff_analytics.ledger.load import load_extract, load_ledger
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.reasons import Reason
 
@@ -50,5 +51,7 @@ __all__ = [
     "find_candidates",
     "find_credit_balances",
     "get_preset",
+    "load_extract",
+    "load_ledger",
     "load_presets",
 ]
