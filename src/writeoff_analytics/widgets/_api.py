@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from writeoff_analytics.candidates import find_candidates, find_credit_balances
+from writeoff_analytics.ledger.load import load_extract
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _interim
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from writeoff_analytics.candidates import Candidates
     from writeoff_analytics.criteria.model import Criteria
+    from writeoff_analytics.ledger.snapshot import ImportReport
     from writeoff_analytics.ledger.store import Ledger
 
 #: Text cells starting with these are formula injections in a spreadsheet (STYLE.md).
@@ -210,7 +212,6 @@ def reverse(
 
 def load(
     ledger: Ledger, path: str | os.PathLike[str], progress: Callable[[str, float], None]
-) -> Any:
+) -> ImportReport:
     """Load an extract into the store, reporting progress (``load_extract``)."""
-    load_extract = _public("ledger.load", "load_extract") or _interim.load_extract
     return load_extract(ledger, path, progress=progress)

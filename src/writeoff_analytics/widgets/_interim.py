@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,38 +22,12 @@ import polars as pl
 
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates
-from writeoff_analytics.errors import BatchError, HistoryError, LedgerError
-from writeoff_analytics.ledger.schema import TABLES
-from writeoff_analytics.ledger.snapshot import polars_schema, replace_snapshot
+from writeoff_analytics.errors import BatchError, HistoryError
 from writeoff_analytics.money import ZERO
 from writeoff_analytics.reasons import Reason
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
-
-
-def load_extract(
-    ledger: Ledger, path: str | os.PathLike[str], *, progress: Callable[[str, float], None] | None = None
-) -> Any:
-    """Stand-in for ``ledger.load.load_extract`` (branch ``load``): CSV folders only."""
-    folder = Path(path)
-    if not folder.is_dir():
-        msg = f"{folder}: no such extract folder; give the folder holding the six CSV files."
-        raise LedgerError(msg)
-    frames = {}
-    for i, table in enumerate(TABLES):
-        if progress is not None:
-            progress(f"reading {table.name}", i / (len(TABLES) + 1))
-        frames[table.name] = pl.read_csv(
-            folder / f"{table.name}.csv", schema_overrides=polars_schema(table),
-            columns=[c.name for c in table.columns],
-        ).cast(polars_schema(table))  # type: ignore[arg-type]  # dict of dtypes is accepted
-    if progress is not None:
-        progress("deriving balances", len(TABLES) / (len(TABLES) + 1))
-    report = replace_snapshot(ledger, frames, source=str(folder))
-    if progress is not None:
-        progress("done", 1.0)
-    return report
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,11 @@ class LoadProgress(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             return None
         self.bar.value = 1.0
         self.bar.bar_style = "success"
+        rows = sum(self.report.row_counts.values())
+        rejected = self.report.rejected_rows
         self.label.value = (
-            f'<span class="wo-ok">Loaded {html.escape(str(path))} in '
+            f'<span class="wo-ok">Loaded {html.escape(str(path))}: {rows:,} rows'
+            f"{f', {rejected:,} rejected (see the rejects file)' if rejected else ''} in "
             f"{time.monotonic() - started:.1f} s</span>"
         )
         return self.report
