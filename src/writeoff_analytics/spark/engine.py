@@ -1,0 +1,157 @@
+"""Run the query files on Spark over many practices at once: balances, then candidates.
+
+Every query runs in the practice-keyed Spark form :mod:`~writeoff_analytics.spark.transpile`
+derives from the DuckDB file, over per-call temporary views, with values bound by Spark.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+from sqlglot import exp
+
+import polars as pl
+
+from writeoff_analytics import queries
+from writeoff_analytics.errors import QueryError
+from writeoff_analytics.spark.transpile import PRACTICE, spark_query
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+#: Store tables a Spark run starts empty (the extract has no committed write-offs here).
+_STORE_TABLES = ("writeoff_lines",)
+
+
+@functools.cache
+def store_table_schema(table: str) -> str:
+    """The Spark DDL schema of a store table, read from ``queries/create_store.sql``.
+
+    Examples
+    --------
+    >>> store_table_schema("writeoff_lines").split(", ")[:2]
+    ['receipt_no STRING', 'line_no INT']
+    """
+    for statement in sqlglot.parse(queries.load("create_store").sql, read="duckdb"):
+        if not isinstance(statement, exp.Create) or not isinstance(statement.this, exp.Schema):
+            continue
+        if statement.this.this.name != table:
+            continue
+        columns = [
+            f"{c.name} {c.args['kind'].sql('spark')}"
+            for c in statement.this.expressions
+            if isinstance(c, exp.ColumnDef)
+        ]
+        return ", ".join([*columns, f"{PRACTICE} STRING"])
+    msg = f"create_store.sql: no table {table}"
+    raise QueryError(msg)
+
+
+@contextmanager
+def _views(spark: SparkSession, tables: Mapping[str, DataFrame]) -> Iterator[dict[str, str]]:
+    """Register ``tables`` as temporary views with names unique to this call."""
+    token = uuid.uuid4().hex[:12]
+    names = {name: f"wo_{token}_{name}" for name in tables}
+    try:
+        for name, frame in tables.items():
+            frame.createOrReplaceTempView(names[name])
+        yield names
+    finally:
+        for view in names.values():
+            spark.catalog.dropTempView(view)
+
+
+def run_query(
+    spark: SparkSession, name: str, tables: Mapping[str, DataFrame], /, **params: Any
+) -> DataFrame:
+    """Run query file ``name`` on Spark, practice by practice, with bound parameters.
+
+    Parameters
+    ----------
+    spark
+        The session.
+    name
+        The query's file stem; it runs in the form :func:`spark_query` derives.
+    tables
+        A DataFrame, with a ``practice_id`` column, for every table the query reads
+        (store tables such as ``writeoff_lines`` start empty when not given).
+    **params
+        Exactly the parameters the file declares (``None`` = unset filter). They are bound
+        by Spark as typed literals; no value ever becomes SQL text.
+
+    Raises
+    ------
+    QueryError
+        If the parameters do not match the file, or a table it reads is not given.
+    """
+    query = spark_query(name)
+    declared = set(query.param_types)
+    if set(params) != declared:
+        missing = sorted(declared - set(params))
+        extra = sorted(set(params) - declared)
+        msg = f"{name}.sql on Spark: parameters do not match (missing {missing}; not declared {extra})"
+        raise QueryError(msg)
+    given = dict(tables)
+    for table in query.tables:
+        if table not in given and table in _STORE_TABLES:
+            given[table] = spark.createDataFrame([], schema=store_table_schema(table))
+    missing_tables = sorted(set(query.tables) - set(given))
+    if missing_tables:
+        msg = f"{name}.sql on Spark reads {', '.join(missing_tables)}, which were not given"
+        raise QueryError(msg)
+    needed = {t: given[t] for t in query.tables}
+    with _views(spark, needed) as names:
+        renamed = spark_query(name, tuple(sorted(names.items())))
+        args = {p: _literal(v, query.param_types[p]) for p, v in params.items()}
+        return spark.sql(renamed.sql, args=args or None)
+
+
+def _literal(value: Any, spark_type: str) -> Column:
+    """A parameter value as a Spark literal column (the SQL casts it to ``spark_type``)."""
+    from pyspark.sql import functions as F
+
+    if value is None:
+        return F.lit(None)
+    if spark_type.upper().startswith("ARRAY"):
+        items = sorted(value) if isinstance(value, set | frozenset) else list(value)
+        return F.array(*[F.lit(v) for v in items])
+    return F.lit(value)
+
+
+def derive_balances(spark: SparkSession, tables: Mapping[str, DataFrame]) -> DataFrame:
+    """Derive ``charge_balances`` (docs/DESIGN.md) for every practice, from the six tables.
+
+    The same ``queries/derive_charge_balances.sql`` the DuckDB store runs, in its Spark
+    form: one row per ``(practice_id, charge_id)`` with the DuckDB columns, then
+    ``practice_id``.
+
+    Parameters
+    ----------
+    spark
+        The session.
+    tables
+        The six contract tables, each with a ``practice_id`` column
+        (:func:`~writeoff_analytics.spark.read.read_extract`).
+
+    Returns
+    -------
+    DataFrame
+        Unordered and lazy; nothing runs until an action.
+    """
+    return run_query(spark, "derive_charge_balances", tables)
+
+
+def to_polars(frame: DataFrame) -> pl.DataFrame:
+    """Collect a Spark DataFrame to Polars through Arrow (``DECIMAL(18,2)`` stays ``Decimal(18, 2)``).
+
+    Never through pandas: money would pass through Python objects or floats there.
+    """
+    table = frame.toArrow()
+    result = pl.from_arrow(table)
+    assert isinstance(result, pl.DataFrame)  # a Table gives a DataFrame
+    return result

@@ -1,0 +1,303 @@
+"""The Spark engine: the same query files, keyed by practice, give DuckDB's results practice by practice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from tests.conftest import EXAMPLE_TABLES, Rows, build_ledger, make_frames
+from writeoff_analytics.errors import LedgerError, LedgerFormatError, QueryError
+from writeoff_analytics.spark.transpile import PRACTICE, add_practice_key, spark_query
+
+# ---------------------------------------------------------------------------------------------
+# The AST transformation (no Spark needed)
+
+
+def _keyed(sql: str) -> str:
+    return add_practice_key(sqlglot.parse_one(sql, read="spark")).sql("spark")
+
+
+def test_join_group_and_select_list_get_the_practice() -> None:
+    out = _keyed(
+        "SELECT c.id, SUM(t.x) AS s FROM charges AS c JOIN tx AS t ON t.cid = c.id GROUP BY c.id"
+    )
+    assert out == (
+        "SELECT c.id, SUM(t.x) AS s, c.practice_id AS practice_id FROM charges AS c "
+        "JOIN tx AS t ON t.practice_id = c.practice_id AND (t.cid = c.id) "
+        "GROUP BY c.practice_id, c.id"
+    )
+
+
+def test_window_partition_and_global_aggregate_get_the_practice() -> None:
+    assert _keyed("SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY id) AS r FROM t") == (
+        "SELECT id, SUM(x) OVER (PARTITION BY t.practice_id, g ORDER BY id) AS r, "
+        "t.practice_id AS practice_id FROM t"
+    )
+    assert _keyed("SELECT COUNT(*) AS n FROM t") == (
+        "SELECT COUNT(*) AS n, t.practice_id AS practice_id FROM t GROUP BY t.practice_id"
+    )
+
+
+def test_exists_and_in_subqueries_are_correlated_on_the_practice() -> None:
+    assert _keyed("SELECT a FROM t WHERE NOT EXISTS(SELECT 1 FROM u WHERE u.x = t.x)") == (
+        "SELECT a, t.practice_id AS practice_id FROM t WHERE NOT EXISTS(SELECT 1 FROM u "
+        "WHERE (u.x = t.x) AND u.practice_id = t.practice_id)"
+    )
+    assert _keyed("SELECT a FROM t WHERE a IN (SELECT b FROM v)") == (
+        "SELECT a, t.practice_id AS practice_id FROM t WHERE (t.practice_id, a) IN "
+        "(SELECT v.practice_id AS practice_id, b FROM v)"
+    )
+
+
+def test_stars_union_using_and_outer_order() -> None:
+    assert _keyed("SELECT l.*, p.n FROM l JOIN p USING (k) ORDER BY l.k") == (
+        "SELECT l.*, p.n FROM l JOIN p USING (k, practice_id)"
+    )
+    assert _keyed("SELECT a FROM t UNION ALL SELECT b FROM u") == (
+        "SELECT a, t.practice_id AS practice_id FROM t "
+        "UNION ALL SELECT b, u.practice_id AS practice_id FROM u"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("SELECT a, (SELECT MAX(b) FROM u) AS m FROM t", "scalar subquery"),
+        ("SELECT a FROM t CROSS JOIN u", "no ON/USING"),
+        ("SELECT a, COUNT(*) AS n FROM t GROUP BY 1", "by position"),
+    ],
+)
+def test_constructs_that_cannot_be_keyed_are_refused(sql: str, words: str) -> None:
+    with pytest.raises(QueryError, match=words):
+        _keyed(sql)
+
+
+def test_derive_balances_file_transpiles_with_every_join_keyed() -> None:
+    query = spark_query("derive_charge_balances")
+    tree = sqlglot.parse_one(query.sql, read="spark")
+    joins = list(tree.find_all(sqlglot.exp.Join))
+    assert len(joins) == 12
+    for join in joins:
+        on = join.args["on"]
+        first = on.this if isinstance(on, sqlglot.exp.And) else on
+        assert isinstance(first, sqlglot.exp.EQ)
+        assert {first.this.name, first.expression.name} == {PRACTICE}
+    for group in tree.find_all(sqlglot.exp.Group):
+        assert group.expressions[0].name == PRACTICE
+    assert "ORDER BY" not in query.sql
+    assert query.tables == (
+        "charges", "coverages", "encounters", "patients", "payers", "transactions", "writeoff_lines",
+    )
+
+
+def test_renamed_tables_keep_their_names_as_aliases() -> None:
+    query = spark_query("derive_charge_balances", (("payers", "wo_x_payers"),))
+    assert "wo_x_payers AS bp" in query.sql
+    assert "wo_x_payers AS p" in query.sql
+    assert " payers " not in query.sql
+
+
+# ---------------------------------------------------------------------------------------------
+# Spark: one session for the whole run
+
+pytestmark_spark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from writeoff_analytics.spark.session import build_session
+
+    session = build_session("local[2]", app_name="writeoff_tests")
+    yield session
+    session.stop()
+
+
+def write_extract(root: Path, practices: Mapping[str, Mapping[str, Rows]], *, parquet: tuple[str, ...] = ()) -> None:
+    """Write one ordinary extract per practice under ``root/practice=<id>/`` (CSV, or Parquet for some tables)."""
+    for practice, tables in practices.items():
+        folder = root / f"practice={practice}"
+        folder.mkdir(parents=True)
+        for name, frame in make_frames(**tables).items():
+            if name in parquet:
+                frame.write_parquet(folder / f"{name}.parquet")
+            else:
+                frame.write_csv(folder / f"{name}.csv")
+
+
+# Random ledgers: small id pools, so the same ids (P1, PT1, E1, C1, T1) mean different
+# things in different practices.
+_DAY0 = dt.date(2025, 1, 1)
+_CLASSES = ["MEDICARE", "MEDICAID", "COMMERCIAL", "OTHER", "MEDICAID_MANAGED_CARE"]
+_TYPES = ["INSURANCE_PAYMENT", "INSURANCE_ADJUSTMENT", "TRANSFER", "PATIENT_PAYMENT", "PATIENT_ADJUSTMENT", "REFUND"]
+
+
+def _day(n: int) -> str:
+    return (_DAY0 + dt.timedelta(days=n)).isoformat()
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+@st.composite
+def practice_ledgers(draw: st.DrawFn) -> dict[str, Rows]:
+    n_payers = draw(st.integers(1, 3))
+    payer_ids = [f"P{i}" for i in range(1, n_payers + 1)]
+    payers = [
+        {"payer_id": p, "payer_name": f"Payer {p}", "financial_class": draw(st.sampled_from(_CLASSES)),
+         "balance_bill_patient": draw(st.sampled_from(["true", "false", "true"]))}
+        for p in payer_ids
+    ]
+    n_patients = draw(st.integers(1, 3))
+    patient_ids = [f"PT{i}" for i in range(1, n_patients + 1)]
+    patients = [
+        {"patient_id": p, "guarantor_id": draw(st.sampled_from([None, *patient_ids])),
+         "deceased_date": draw(st.sampled_from([None, None, _day(30)])),
+         "financial_hardship": draw(st.sampled_from([None, "true", "false"]))}
+        for p in patient_ids
+    ]
+    coverages = []
+    for _ in range(draw(st.integers(0, 4))):
+        start = draw(st.integers(0, 300))
+        coverages.append({
+            "patient_id": draw(st.sampled_from(patient_ids)), "payer_id": draw(st.sampled_from(payer_ids)),
+            "priority": str(draw(st.integers(1, 3))), "effective_from": _day(start),
+            "effective_to": draw(st.sampled_from([None, _day(start + 200)])),
+            "qmb": draw(st.sampled_from([None, "false", "true", None])),
+            "patient_responsible": draw(st.sampled_from([None, "true", "false", None])),
+        })
+    encounter_ids = [f"E{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
+    encounters = [
+        {"encounter_id": e, "patient_id": draw(st.sampled_from(patient_ids)),
+         "date_of_service": _day(draw(st.integers(0, 500))),
+         "provider_id": draw(st.sampled_from([None, "DR1", "DR2"])),
+         "location_id": draw(st.sampled_from([None, "L1"]))}
+        for e in encounter_ids
+    ]
+    charge_ids = [f"C{i}" for i in range(1, draw(st.integers(1, 6)) + 1)]
+    charges = [
+        {"charge_id": c, "encounter_id": draw(st.sampled_from(encounter_ids)),
+         "procedure_code": draw(st.sampled_from(["99213", "99214", "80053"])),
+         "units": draw(st.sampled_from([None, "1", "2"])),
+         "charge_amount": _money(draw(st.integers(0, 50000))),
+         "billed_payer_id": draw(st.sampled_from([None, *payer_ids])),
+         "posted_date": _day(draw(st.integers(0, 500)))}
+        for c in charge_ids
+    ]
+    transactions = []
+    for i in range(1, draw(st.integers(0, 12)) + 1):
+        kind = draw(st.sampled_from(_TYPES))
+        bucket = "PATIENT" if kind.startswith("PATIENT") else draw(st.sampled_from(["INSURANCE", "PATIENT"]))
+        transactions.append({
+            "transaction_id": f"T{i}", "charge_id": draw(st.sampled_from(charge_ids)),
+            "posted_date": _day(draw(st.integers(0, 700))), "type": kind, "responsibility": bucket,
+            "payer_id": draw(st.sampled_from([None, *payer_ids])) if bucket == "INSURANCE" else None,
+            "amount": _money(draw(st.integers(-30000, 30000))),
+            "reference": draw(st.sampled_from([None, "EFT1", "X1"])),
+        })
+    return {"payers": payers, "patients": patients, "coverages": coverages, "encounters": encounters,
+            "charges": charges, "transactions": transactions}
+
+
+multi_practice = st.dictionaries(
+    st.sampled_from(["001", "007", "B", "north"]), practice_ledgers(), min_size=2, max_size=3
+)
+
+
+def spark_frame(df: Any) -> pl.DataFrame:
+    from writeoff_analytics.spark.engine import to_polars
+
+    return to_polars(df)
+
+
+def _balances_by_practice(spark: Any, root: Path) -> dict[str, pl.DataFrame]:
+    from writeoff_analytics.spark.engine import derive_balances
+    from writeoff_analytics.spark.read import read_extract
+
+    extract = read_extract(spark, root)
+    frame = spark_frame(derive_balances(spark, extract.tables))
+    return {
+        p: part.drop(PRACTICE).sort("charge_id")
+        for (p,), part in frame.partition_by(PRACTICE, as_dict=True).items()
+    }
+
+
+@pytest.mark.spark
+def test_example_ledger_balances_in_two_practices_match_duckdb(spark: Any, tmp_path: Path) -> None:
+    write_extract(tmp_path, {"007": EXAMPLE_TABLES, "B": EXAMPLE_TABLES}, parquet=("charges",))
+    got = _balances_by_practice(spark, tmp_path)
+    expected = build_ledger(**EXAMPLE_TABLES).balances()
+    assert sorted(got) == ["007", "B"]  # "007" stays text
+    for practice in got:
+        assert_frame_equal(got[practice].select(expected.columns), expected)
+    row = got["B"].row(0, named=True)
+    assert str(row["patient_balance"]) == "40.00"
+    assert row["not_responsible"] is True
+
+
+@pytest.mark.spark
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(practices=multi_practice)
+def test_balances_match_duckdb_practice_by_practice(spark: Any, practices: dict[str, dict[str, Rows]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_extract(root, practices, parquet=("transactions",) if len(practices) == 3 else ())
+        got = _balances_by_practice(spark, root)
+    assert sorted(got) == sorted(practices)
+    for practice, tables in practices.items():
+        expected = build_ledger(**tables).balances()
+        assert_frame_equal(got[practice].select(expected.columns), expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@pytest.mark.spark
+def test_read_refuses_a_folder_without_practices_and_a_missing_table(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.spark.read import read_extract
+
+    with pytest.raises(LedgerError, match="no practice=<id>/ folders"):
+        read_extract(spark, tmp_path)
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES})
+    (tmp_path / "practice=A" / "coverages.csv").unlink()
+    with pytest.raises(LedgerError, match="practice A: .* has no coverages.csv or coverages.parquet"):
+        read_extract(spark, tmp_path)
+    with pytest.raises(LedgerError, match="no folder for practice"):
+        read_extract(spark, tmp_path, practice_ids=["Z"])
+
+
+@pytest.mark.spark
+def test_read_refuses_float_money_in_parquet(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.spark.read import read_extract
+
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES}, parquet=("charges",))
+    path = tmp_path / "practice=A" / "charges.parquet"
+    pl.read_parquet(path).with_columns(pl.col("charge_amount").cast(pl.Float64)).write_parquet(path)
+    with pytest.raises(LedgerFormatError, match="money is stored as a float"):
+        read_extract(spark, tmp_path)
+
+
+@pytest.mark.spark
+def test_read_types_are_declared_not_inferred(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.spark.read import read_extract
+
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES, "B": EXAMPLE_TABLES})
+    extract = read_extract(spark, tmp_path, practice_ids=["B"])
+    patients = spark_frame(extract.tables["patients"])
+    assert patients.get_column("patient_id").to_list() == ["0004567"]  # leading zeros kept
+    assert patients.get_column(PRACTICE).to_list() == ["B"]
+    charges = spark_frame(extract.tables["charges"])
+    assert charges.schema["charge_amount"] == pl.Decimal(18, 2)
+    assert charges.schema["posted_date"] == pl.Date()
