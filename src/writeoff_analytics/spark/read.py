@@ -15,6 +15,7 @@ column stored as a float is refused before anything runs (money is never float).
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,19 +186,40 @@ def _read_table(
 ) -> DataFrame:
     # basePath makes Spark read practice=<id> from each file's folder (partition discovery).
     reader = spark.read.option("basePath", root.rstrip("/"))
-    if kind == "csv":
-        # Every cell as text (no inference), then converted by the contract.
-        raw = (
-            reader.option("header", "true")
-            .option("inferSchema", "false")
-            .option("mode", "FAILFAST")
-            .option("multiLine", "true")
-            .option("escape", '"')
-            .csv(paths)
-        )
-        return _typed(raw, table, from_text=True)
-    raw = reader.parquet(*paths)
-    return _typed(raw, table, from_text=False)
+    if kind != "csv":
+        return _typed(reader.parquet(*paths), table, from_text=False)
+    reader = (
+        reader.option("header", "true")
+        .option("mode", "FAILFAST")
+        .option("multiLine", "true")
+        .option("escape", '"')
+    )
+    if "://" in root:
+        # Every cell as text (no inference; Spark reads the header line), then converted.
+        return _typed(reader.option("inferSchema", "false").csv(paths), table, from_text=True)
+    # Local files: the header is read here, so Spark need not run a job to find the columns;
+    # files sharing a header are read together, each column declared as text.
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    by_header: dict[tuple[str, ...], list[str]] = {}
+    for path in paths:
+        by_header.setdefault(_csv_header(Path(path)), []).append(path)
+    parts = []
+    for header, group in sorted(by_header.items()):
+        schema = StructType([StructField(name, StringType(), True) for name in header])
+        parts.append(_typed(reader.schema(schema).csv(group), table, from_text=True))
+    frame = parts[0]
+    for extra in parts[1:]:
+        frame = frame.unionByName(extra)
+    return frame
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        row = next(csv.reader(handle), None)
+    if not row:
+        raise LedgerFormatError("the file is empty; the first line must name the columns", file=str(path))
+    return tuple(row)
 
 
 def _typed(raw: DataFrame, table: Table, *, from_text: bool) -> DataFrame:
