@@ -118,3 +118,7 @@ class HistoryError(WriteoffError):
 
 class ImportError835(WriteoffError):
     """An X12 835 file that cannot be read at all."""
+
+
+class DemoError(WriteoffError, ValueError):
+    """Arguments the demo ledger generator cannot use (unknown format, a count below 1)."""
