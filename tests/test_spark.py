@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from tests.conftest import EXAMPLE_TABLES, Rows, build_ledger, make_frames
+from tests.conftest import DEMO_DIR, EXAMPLE_TABLES, Rows, build_ledger, make_frames
 from writeoff_analytics.errors import LedgerError, LedgerFormatError, QueryError
+from writeoff_analytics.ledger.snapshot import replace_snapshot
+from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.spark.transpile import PRACTICE, add_practice_key, spark_query
 
 # ---------------------------------------------------------------------------------------------
@@ -110,16 +112,56 @@ def test_renamed_tables_keep_their_names_as_aliases() -> None:
 # ---------------------------------------------------------------------------------------------
 # Spark: one session for the whole run
 
-pytestmark_spark = pytest.mark.spark
+#: Tiny data: one shuffle partition and no code generation cut Spark's fixed cost per query;
+#: the results do not depend on either.
+_TEST_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "2",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.adaptive.enabled": "false",
+}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     from writeoff_analytics.spark.session import build_session
 
-    session = build_session("local[2]", app_name="writeoff_tests")
+    session = build_session("local[2]", app_name="writeoff_tests", conf=_TEST_CONF)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_practices() -> dict[str, dict[str, pl.DataFrame]]:
+    """data/demo split into 3 practices (families kept together), typed as the store types them."""
+    from writeoff_analytics.ledger.schema import TABLES
+    from writeoff_analytics.ledger.snapshot import conform
+    from writeoff_analytics.spark.split import split_frames
+
+    typed = {}
+    for t in TABLES:
+        frame = pl.read_csv(DEMO_DIR / f"{t.name}.csv", infer_schema=False)
+        for column in t.columns:
+            if column.name not in frame.columns:
+                continue
+            text = pl.col(column.name)
+            if column.type.value == "bool":
+                frame = frame.with_columns(
+                    pl.when(text.is_null()).then(None)
+                    .otherwise(text.str.to_lowercase().is_in(["true", "t", "1", "y"]))
+                    .alias(column.name)
+                )
+            elif column.type.value == "date":
+                frame = frame.with_columns(text.str.to_date("%Y-%m-%d"))
+        typed[t.name] = conform(t, frame)
+    return split_frames(typed, 3)
+
+
+@pytest.fixture(scope="session")
+def demo_extract(demo_practices: dict[str, dict[str, pl.DataFrame]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from writeoff_analytics.spark.split import write_practices
+
+    return write_practices(demo_practices, tmp_path_factory.mktemp("demo_practices"))
 
 
 def write_extract(root: Path, practices: Mapping[str, Mapping[str, Rows]], *, parquet: tuple[str, ...] = ()) -> None:
@@ -257,6 +299,20 @@ def test_balances_match_duckdb_practice_by_practice(spark: Any, practices: dict[
     assert sorted(got) == sorted(practices)
     for practice, tables in practices.items():
         expected = build_ledger(**tables).balances()
+        assert_frame_equal(got[practice].select(expected.columns), expected)
+
+
+@pytest.mark.spark
+def test_demo_split_into_three_practices_balances_match_duckdb(
+    spark: Any, demo_practices: dict[str, dict[str, pl.DataFrame]], demo_extract: Path
+) -> None:
+    got = _balances_by_practice(spark, demo_extract)
+    assert sorted(got) == ["P1", "P2", "P3"]
+    for practice, frames in demo_practices.items():
+        ledger = Ledger(":memory:")
+        replace_snapshot(ledger, frames, source="test")
+        expected = ledger.balances()
+        assert expected.height > 1000
         assert_frame_equal(got[practice].select(expected.columns), expected)
 
 

@@ -12,10 +12,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 import sqlglot
 from sqlglot import exp
-
-import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics.errors import QueryError

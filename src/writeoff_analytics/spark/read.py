@@ -218,7 +218,8 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         row = next(csv.reader(handle), None)
     if not row:
-        raise LedgerFormatError("the file is empty; the first line must name the columns", file=str(path))
+        msg = "the file is empty; the first line must name the columns"
+        raise LedgerFormatError(msg, file=str(path))
     return tuple(row)
 
 
@@ -233,8 +234,9 @@ def _typed(raw: DataFrame, table: Table, *, from_text: bool) -> DataFrame:
         name = present.get(column.name)
         if name is None:
             if column.required:
+                msg = f"required column {column.name} is missing"
                 raise LedgerFormatError(
-                    f"required column {column.name} is missing",
+                    msg,
                     file=f"{table.name}.csv/.parquet",
                     column=column.name,
                 )
@@ -244,8 +246,9 @@ def _typed(raw: DataFrame, table: Table, *, from_text: bool) -> DataFrame:
             exprs.append(_from_text(F.col(f"`{name}`"), table, column.name, column.type))
         else:
             if column.type is ColumnType.MONEY and types[name] in {"float", "double"}:
+                msg = "money is stored as a float; store it as text or DECIMAL(18,2)"
                 raise LedgerFormatError(
-                    "money is stored as a float; store it as text or DECIMAL(18,2)",
+                    msg,
                     file=f"{table.name}.parquet",
                     column=column.name,
                 )

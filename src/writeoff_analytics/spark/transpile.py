@@ -141,7 +141,8 @@ def spark_query(name: str, table_names: tuple[tuple[str, str], ...] = ()) -> Spa
     try:
         tree = add_practice_key(tree)
     except QueryError as exc:
-        raise QueryError(f"{query.path.name}: {exc}") from exc
+        msg = f"{query.path.name}: {exc}"
+        raise QueryError(msg) from exc
     tree = _type_params(tree, param_types, query.path.name)
     tables = _read_tables(tree)
     tree = _rename_tables(tree, dict(table_names))
@@ -288,9 +289,9 @@ def _has_own_aggregate(select: exp.Select) -> bool:
     return False
 
 
-def _ancestors(node: exp.Expression, stop: exp.Expression) -> list[exp.Expression]:
-    out = []
-    parent = node.parent
+def _ancestors(node: exp.Expr, stop: exp.Expr) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    parent: exp.Expr | None = node.parent
     while parent is not None and parent is not stop:
         out.append(parent)
         parent = parent.parent
