@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tests.conftest import DEMO_DIR, EXAMPLE_TABLES, Rows, build_ledger, make_frames
+from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.errors import LedgerError, LedgerFormatError, QueryError
 from writeoff_analytics.ledger.snapshot import replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
@@ -250,6 +251,43 @@ def practice_ledgers(draw: st.DrawFn) -> dict[str, Rows]:
         })
     return {"payers": payers, "patients": patients, "coverages": coverages, "encounters": encounters,
             "charges": charges, "transactions": transactions}
+
+
+@st.composite
+def random_criteria(draw: st.DrawFn) -> Criteria:
+    """Valid criteria; payer P1 exists in every random practice, so no practice refuses them."""
+    balance_type = draw(st.sampled_from(["PATIENT", "INSURANCE"]))
+    if balance_type == "PATIENT":
+        by = draw(st.sampled_from(["GUARANTOR", "PATIENT", "ENCOUNTER", "PROCEDURE_LINE"]))
+        extra: dict[str, Any] = {"responsibility": draw(st.sampled_from([
+            None, "AFTER_INSURANCE", "SELF_PAY", "NOT_RESPONSIBLE", "AFTER_INSURANCE_PATIENT_RESPONSIBLE"]))}
+    else:
+        by = draw(st.sampled_from(["ENCOUNTER", "PROCEDURE_LINE"]))
+        extra = {"role": draw(st.sampled_from(["ALL", "ALL", "PRIMARY", "SECONDARY", "TERTIARY"]))}
+    maybe = lambda strat: draw(st.one_of(st.none(), st.none(), st.none(), strat))  # noqa: E731  (a filter is set 1 time in 4)
+    lo_age = maybe(st.integers(0, 400))
+    lo_bal = maybe(st.integers(0, 20000))
+    lo_dos = maybe(st.integers(0, 500))
+    return Criteria(
+        balance_type, by, **extra,
+        financial_classes=maybe(st.sets(st.sampled_from([*_CLASSES, "SELF_PAY"]), min_size=1, max_size=3)),
+        payer_ids=maybe(st.just({"P1"})),
+        dos_from=None if lo_dos is None else _day(lo_dos),
+        dos_to=maybe(st.integers(lo_dos or 0, 600).map(_day)),
+        min_age_days=lo_age,
+        max_age_days=maybe(st.integers(lo_age or 0, 900)),
+        min_days_since_patient_payment=maybe(st.integers(0, 300)),
+        min_balance=None if lo_bal is None else _money(lo_bal),
+        max_balance=maybe(st.integers(lo_bal or 0, 60000).map(_money)),
+        patient_ids=maybe(st.sets(st.sampled_from(["PT1", "PT2", "PT3"]), min_size=1)),
+        encounter_ids=maybe(st.sets(st.sampled_from(["E1", "E2", "E3"]), min_size=1)),
+        provider_ids=maybe(st.just({"DR1"})),
+        location_ids=maybe(st.just({"L1"})),
+        procedure_codes=maybe(st.sets(st.sampled_from(["99213", "80053"]), min_size=1)),
+        deceased=draw(st.sampled_from([None, None, True])),
+        financial_hardship=draw(st.sampled_from([None, None, True])),
+        as_of=dt.date(2026, 6, 1),
+    )
 
 
 multi_practice = st.dictionaries(
