@@ -5,7 +5,7 @@ The public API is what analysts type; everything else stays in its module.
 
 from __future__ import annotations
 
-from writeoff_analytics.candidates import Candidates
+from writeoff_analytics.candidates import Candidates, find_candidates, find_credit_balances
 from writeoff_analytics.criteria.model import (
     BalanceType,
     Criteria,
@@ -47,6 +47,8 @@ __all__ = [
     "WriteOffBy",
     "WriteoffError",
     "criteria_from_preset",
+    "find_candidates",
+    "find_credit_balances",
     "get_preset",
     "load_presets",
 ]

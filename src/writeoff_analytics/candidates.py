@@ -13,10 +13,16 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from writeoff_analytics import queries
+from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.money import PL_MONEY, ZERO
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
+    from writeoff_analytics.ledger.store import Ledger
+
+#: The engines ``find_candidates`` runs on.
+ENGINES = ("duckdb", "polars")
 
 #: The columns of ``Candidates.lines``, in order (docs/DESIGN.md).
 LINE_SCHEMA: dict[str, pl.DataType] = {
@@ -119,3 +125,83 @@ def group_lines(lines: pl.DataFrame) -> pl.DataFrame:
         .cast(GROUP_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
         .sort("group_key")
     )
+
+
+def find_candidates(
+    ledger: Ledger,
+    criteria: Criteria,
+    *,
+    engine: str = "duckdb",
+    today: dt.date | None = None,
+) -> Candidates:
+    """Return the charge lines that ``criteria`` would write off, and their groups.
+
+    Parameters
+    ----------
+    ledger
+        A store with an extract loaded.
+    criteria
+        What to look for (CRITERIA.md).
+    engine
+        ``"duckdb"`` (the SQL of ``queries/select_candidate_lines.sql``) or ``"polars"``
+        (``criteria/to_polars.py``); both give identical frames.
+    today
+        The aging date when ``criteria.as_of`` is unset (default: the local date).
+
+    Returns
+    -------
+    Candidates
+        Lines sorted by ``group_key, charge_id``; ``writeoff_amount`` is the whole balance.
+
+    Raises
+    ------
+    CriteriaError
+        If the criteria name a payer the ledger does not hold, or the engine is unknown.
+    LedgerError
+        If no extract is loaded.
+
+    Examples
+    --------
+    >>> from writeoff_analytics import Criteria
+    >>> from tests.conftest import EXAMPLE_TABLES, build_ledger
+    >>> ledger = build_ledger(**EXAMPLE_TABLES)
+    >>> c = find_candidates(ledger, Criteria("PATIENT", "ENCOUNTER", responsibility="NOT_RESPONSIBLE",
+    ...                                       as_of="2026-11-01"))
+    >>> c.line_count, c.total
+    (1, Decimal('40.00'))
+    """
+    from writeoff_analytics.criteria import to_polars, to_sql
+
+    if engine not in ENGINES:
+        exc = CriteriaError.unknown("engine", [engine], ENGINES, field="engine")
+        raise exc
+    ledger.require_loaded()
+    as_of = criteria.resolved_as_of(today)
+    criteria.check_payers(ledger.frame("payers").get_column("payer_id").to_list())
+    if engine == "duckdb":
+        with ledger.connect() as con:
+            generation = ledger.generation()
+            lines = to_sql.candidate_lines(con, criteria, as_of)
+    else:
+        generation = ledger.generation()
+        lines = to_polars.candidate_lines(ledger.balances(), criteria, as_of)
+    lines = lines.cast(LINE_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
+    return Candidates(
+        criteria=criteria, as_of=as_of, generation=generation, lines=lines,
+        groups=group_lines(lines),
+    )
+
+
+def find_credit_balances(ledger: Ledger, *, balance_type: str | None = None) -> pl.DataFrame:
+    """Return lines with a credit balance, never candidates, for refund review (CRITERIA.md 1).
+
+    ``not_responsible`` marks credits on lines of patients the payer forbids billing
+    (Medicaid, QMB): money that may have to go back to the patient.
+    """
+    ledger.require_loaded()
+    if balance_type is not None and balance_type not in ("PATIENT", "INSURANCE"):
+        exc = CriteriaError.unknown("balance type", [balance_type], ["PATIENT", "INSURANCE"],
+                                    field="balance_type")
+        raise exc
+    with ledger.connect() as con:
+        return queries.frame(con, "select_credit_balances", balance_type=balance_type)

@@ -75,7 +75,7 @@ def _parse(path: Path) -> Query:
             seen_params = True
             spec = line.split(":", 1)[1].strip()
             if spec and spec != "(none)":
-                for item in spec.split(","):
+                for item in re.split(r",(?![^()]*\))", spec):
                     parts = item.split()
                     if not parts:
                         msg = f"{path.name}: empty entry in the params line"
