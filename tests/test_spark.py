@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tests.conftest import DEMO_DIR, EXAMPLE_TABLES, Rows, build_ledger, make_frames
+from writeoff_analytics.candidates import Candidates, find_candidates
 from writeoff_analytics.criteria.model import Criteria
-from writeoff_analytics.errors import LedgerError, LedgerFormatError, QueryError
+from writeoff_analytics.criteria.presets import criteria_from_preset, load_presets
+from writeoff_analytics.errors import CriteriaError, LedgerError, LedgerFormatError, QueryError
 from writeoff_analytics.ledger.snapshot import replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.spark.transpile import PRACTICE, add_practice_key, spark_query
@@ -326,32 +329,97 @@ def test_example_ledger_balances_in_two_practices_match_duckdb(spark: Any, tmp_p
     assert row["not_responsible"] is True
 
 
+def _duckdb_candidates(ledger: Ledger, criteria: Criteria) -> Candidates:
+    return find_candidates(ledger, criteria, engine="duckdb")
+
+
+def assert_same_candidates(got: Candidates, expected: Candidates) -> None:
+    assert_frame_equal(got.lines, expected.lines)
+    assert_frame_equal(got.groups, expected.groups)
+    assert got.total == expected.total
+    assert got.as_of == expected.as_of
+
+
 @pytest.mark.spark
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(practices=multi_practice)
-def test_balances_match_duckdb_practice_by_practice(spark: Any, practices: dict[str, dict[str, Rows]]) -> None:
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(practices=multi_practice, criteria=random_criteria())
+def test_random_ledgers_and_criteria_match_duckdb_practice_by_practice(
+    spark: Any, practices: dict[str, dict[str, Rows]], criteria: Criteria
+) -> None:
+    from writeoff_analytics.spark.engine import derive_balances, find_candidates_spark
+    from writeoff_analytics.spark.read import read_extract
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_extract(root, practices, parquet=("transactions",) if len(practices) == 3 else ())
-        got = _balances_by_practice(spark, root)
-    assert sorted(got) == sorted(practices)
+        extract = read_extract(spark, root)
+        balances = derive_balances(spark, extract.tables).cache()
+        try:
+            spark_balances = spark_frame(balances)
+            found = find_candidates_spark(spark, extract, criteria, balances=balances)
+        finally:
+            balances.unpersist()
+    assert sorted(found) == sorted(practices)
     for practice, tables in practices.items():
-        expected = build_ledger(**tables).balances()
-        assert_frame_equal(got[practice].select(expected.columns), expected)
+        ledger = build_ledger(**tables)
+        expected = ledger.balances()
+        mine = spark_balances.filter(pl.col(PRACTICE) == practice).sort("charge_id")
+        assert_frame_equal(mine.select(expected.columns), expected)
+        assert_same_candidates(found[practice], _duckdb_candidates(ledger, criteria))
 
 
 @pytest.mark.spark
-def test_demo_split_into_three_practices_balances_match_duckdb(
+def test_demo_split_into_practices_balances_and_every_preset_match_duckdb(
     spark: Any, demo_practices: dict[str, dict[str, pl.DataFrame]], demo_extract: Path
 ) -> None:
-    got = _balances_by_practice(spark, demo_extract)
-    assert sorted(got) == ["P1", "P2", "P3"]
+    from writeoff_analytics.spark.engine import derive_balances, find_candidates_spark
+    from writeoff_analytics.spark.read import read_extract
+
+    ledgers = {}
     for practice, frames in demo_practices.items():
-        ledger = Ledger(":memory:")
-        replace_snapshot(ledger, frames, source="test")
-        expected = ledger.balances()
-        assert expected.height > 1000
-        assert_frame_equal(got[practice].select(expected.columns), expected)
+        ledgers[practice] = Ledger(":memory:")
+        replace_snapshot(ledgers[practice], frames, source="test")
+    extract = read_extract(spark, demo_extract)
+    balances = derive_balances(spark, extract.tables).cache()
+    names = sorted(load_presets())
+    assert len(names) >= 6
+    try:
+        got = spark_frame(balances)
+        assert sorted(got.get_column(PRACTICE).unique()) == ["P1", "P2", "P3"]
+        for practice, ledger in ledgers.items():
+            expected = ledger.balances()
+            assert expected.height > 1000
+            mine = got.filter(pl.col(PRACTICE) == practice).sort("charge_id")
+            assert_frame_equal(mine.select(expected.columns), expected)
+        for name in names:
+            criteria = criteria_from_preset(name, as_of=dt.date(2026, 11, 1))
+            found = find_candidates_spark(spark, extract, criteria, balances=balances)
+            assert sorted(found) == ["P1", "P2", "P3"]
+            for practice, ledger in ledgers.items():
+                expected = _duckdb_candidates(ledger, criteria)
+                assert_same_candidates(found[practice], expected)
+            assert sum(c.line_count for c in found.values()) > 0, name
+    finally:
+        balances.unpersist()
+
+
+@pytest.mark.spark
+def test_one_practice_is_searched_alone(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.spark.engine import find_candidates_spark
+
+    other = {**EXAMPLE_TABLES, "transactions": []}  # same ids, nothing paid: insurance still owes 200.00
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES, "B": other})
+    criteria = criteria_from_preset("no-balance-billing", as_of=dt.date(2026, 11, 1))
+    found = find_candidates_spark(spark, tmp_path, criteria, practice_ids=["A"])
+    assert list(found) == ["A"]
+    assert found["A"].lines.get_column("charge_id").to_list() == ["C1"]
+    assert found["A"].total == Decimal("40.00")
+    both = find_candidates_spark(spark, tmp_path, criteria)
+    assert both["B"].line_count == 0 and both["B"].lines.schema == found["A"].lines.schema
+    insurance = find_candidates_spark(spark, tmp_path, Criteria("INSURANCE", "PROCEDURE_LINE", as_of="2026-11-01"))
+    assert {p: str(c.total) for p, c in insurance.items()} == {"A": "0.00", "B": "200.00"}
+    with pytest.raises(CriteriaError, match="unknown payer id P-NONE"):
+        find_candidates_spark(spark, tmp_path, criteria.replace(payer_ids=["P-NONE"]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ derives from the DuckDB file, over per-call temporary views, with values bound b
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +19,15 @@ import sqlglot
 from sqlglot import exp
 
 from writeoff_analytics import queries
+from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.errors import QueryError
+from writeoff_analytics.spark.read import Format, SparkExtract, read_extract
 from writeoff_analytics.spark.transpile import PRACTICE, spark_query
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
+
+    from writeoff_analytics.criteria.model import Criteria
 
 #: Store tables a Spark run starts empty (the extract has no committed write-offs here).
 _STORE_TABLES = ("writeoff_lines",)
@@ -154,3 +160,115 @@ def to_polars(frame: DataFrame) -> pl.DataFrame:
     result = pl.from_arrow(table)
     assert isinstance(result, pl.DataFrame)  # a Table gives a DataFrame
     return result
+
+
+def candidate_lines(
+    spark: SparkSession,
+    tables: Mapping[str, DataFrame],
+    criteria: Criteria,
+    as_of: dt.date,
+    *,
+    balances: DataFrame | None = None,
+) -> DataFrame:
+    """The candidate lines of ``criteria`` in every practice, as a lazy Spark DataFrame.
+
+    ``queries/select_candidate_lines.sql`` in its Spark form, with the parameters the
+    DuckDB engine binds (``criteria.to_sql.sql_params``): one meaning, two engines.
+    Columns: :data:`~writeoff_analytics.candidates.LINE_SCHEMA`, then ``practice_id``.
+    """
+    from writeoff_analytics.criteria.to_sql import sql_params
+
+    if balances is None:
+        balances = derive_balances(spark, tables)
+    return run_query(
+        spark,
+        "select_candidate_lines",
+        {**tables, "charge_balances": balances},
+        **sql_params(criteria, as_of),
+    )
+
+
+def find_candidates_spark(
+    spark: SparkSession,
+    extract: SparkExtract | str | os.PathLike[str],
+    criteria: Criteria,
+    *,
+    practice_ids: Iterable[str] | None = None,
+    today: dt.date | None = None,
+    fmt: Format = "auto",
+    balances: DataFrame | None = None,
+) -> dict[str, Candidates]:
+    """Find the candidates of ``criteria`` in every practice of a multi-practice extract, on Spark.
+
+    Parameters
+    ----------
+    spark
+        The session (:func:`~writeoff_analytics.spark.session.build_session`).
+    extract
+        A folder of ``practice=<id>/`` extracts (path or URI), or one already read.
+    criteria
+        What to look for (CRITERIA.md).
+    practice_ids
+        Only these practices (the others' folders are not read); ``None`` = all.
+    today
+        The aging date when ``criteria.as_of`` is unset (default: the local date).
+    fmt
+        ``"auto"``, ``"csv"`` or ``"parquet"`` (see :func:`read_extract`).
+    balances
+        The extract's balances already derived (:func:`derive_balances`, perhaps cached),
+        to run several criteria over one extract without deriving each time.
+
+    Returns
+    -------
+    dict[str, Candidates]
+        One :class:`Candidates` per practice, in practice order, each exactly what the DuckDB
+        engine gives for that practice's ledger (same columns, dtypes, rows and order), so
+        batches, receipts and reports take it as they are; ``generation`` is 0 (an extract,
+        not a store). Practices without candidates are present with empty frames.
+
+    Raises
+    ------
+    CriteriaError
+        If ``payer_ids`` names a payer no practice read holds.
+    LedgerError
+        If the extract cannot be read (see :func:`read_extract`).
+    """
+    from pyspark.sql import functions as F
+
+    as_of = criteria.resolved_as_of(today)
+    if not isinstance(extract, SparkExtract):
+        extract = read_extract(spark, str(extract), fmt=fmt, practice_ids=practice_ids)
+    tables = dict(extract.tables)
+    if practice_ids is not None:
+        wanted = sorted(set(practice_ids))
+        tables = {n: f.where(F.col(PRACTICE).isin(wanted)) for n, f in tables.items()}
+    if criteria.payer_ids is not None:
+        # A payer id no practice holds is a mistake (CRITERIA.md); a practice that lacks
+        # one of the ids simply has no lines for it.
+        known = tables["payers"].select("payer_id").distinct().toArrow().column(0).to_pylist()
+        criteria.check_payers(str(p) for p in known if p is not None)
+    if balances is not None and practice_ids is not None:
+        balances = balances.where(F.col(PRACTICE).isin(sorted(set(practice_ids))))
+    lines = to_polars(candidate_lines(spark, tables, criteria, as_of, balances=balances))
+    if practice_ids is not None:
+        practices: list[str] = sorted(set(practice_ids))
+    elif extract.practice_ids is not None:
+        practices = list(extract.practice_ids)
+    else:
+        column = tables["charges"].select(PRACTICE).distinct().toArrow().column(0)
+        practices = sorted({str(p) for p in column.to_pylist()})
+    parts = {
+        str(key[0]): part for key, part in lines.partition_by(PRACTICE, as_dict=True).items()
+    }
+    out: dict[str, Candidates] = {}
+    for practice in practices:
+        part = parts.get(practice)
+        frame = (
+            pl.DataFrame(schema=LINE_SCHEMA)
+            if part is None
+            else part.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA).sort("group_key", "charge_id")  # type: ignore[arg-type]  # dict[str, DataType] is accepted
+        )
+        out[practice] = Candidates(
+            criteria=criteria, as_of=as_of, generation=0, lines=frame, groups=group_lines(frame)
+        )
+    return out
