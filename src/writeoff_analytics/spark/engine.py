@@ -247,9 +247,18 @@ def find_candidates_spark(
         # one of the ids simply has no lines for it.
         known = tables["payers"].select("payer_id").distinct().toArrow().column(0).to_pylist()
         criteria.check_payers(str(p) for p in known if p is not None)
-    if balances is not None and practice_ids is not None:
-        balances = balances.where(F.col(PRACTICE).isin(sorted(set(practice_ids))))
-    lines = to_polars(candidate_lines(spark, tables, criteria, as_of, balances=balances))
+    if balances is not None:
+        if practice_ids is not None:
+            balances = balances.where(F.col(PRACTICE).isin(sorted(set(practice_ids))))
+        lines = to_polars(candidate_lines(spark, tables, criteria, as_of, balances=balances))
+    else:
+        # The candidate query reads the balances twice (lines, group totals): derive them
+        # once, kept by Spark (memory, then disk) for this search only.
+        derived = derive_balances(spark, tables).persist()
+        try:
+            lines = to_polars(candidate_lines(spark, tables, criteria, as_of, balances=derived))
+        finally:
+            derived.unpersist()
     if practice_ids is not None:
         practices: list[str] = sorted(set(practice_ids))
     elif extract.practice_ids is not None:
