@@ -62,6 +62,14 @@ not_responsible_encounters AS (
        OR coalesce(qmb, FALSE)
        OR NOT coalesce(patient_responsible, TRUE)
 ),
+-- issue 8: an 835 line whose remark codes carry a QMB remark (N781, N782, N783), or an
+-- OA-209 adjustment, marks the patient not responsible for that charge.
+not_responsible_charges AS (
+    SELECT DISTINCT charge_id
+    FROM transactions
+    WHERE (group_code = 'OA' AND reason_code = '209')
+       OR regexp_matches(coalesce(remark_codes, ''), '(^|,)\s*N78[123]\s*(,|$)')
+),
 lines AS (
     SELECT
         ch.charge_id,
@@ -82,7 +90,7 @@ lines AS (
              + coalesce(s.patient_delta, 0) AS DECIMAL(18,2)) AS patient_balance,
         coalesce(lip.payer_id, ch.billed_payer_id) AS current_payer_id,
         lpp.last_patient_payment_date,
-        nre.encounter_id IS NOT NULL AS not_responsible,
+        nre.encounter_id IS NOT NULL OR nrc.charge_id IS NOT NULL AS not_responsible,
         pt.deceased_date,
         coalesce(pt.financial_hardship, FALSE) AS financial_hardship
     FROM charges AS ch
@@ -98,6 +106,8 @@ lines AS (
       ON lpp.charge_id = ch.charge_id
     LEFT JOIN not_responsible_encounters AS nre
       ON nre.encounter_id = ch.encounter_id
+    LEFT JOIN not_responsible_charges AS nrc
+      ON nrc.charge_id = ch.charge_id
 ),
 -- LEDGER_FORMAT.md: the role is the priority of the current payer's coverage in effect on
 -- the date of service (the highest, i.e. lowest number, if the payer covers twice).

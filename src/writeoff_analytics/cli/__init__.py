@@ -19,7 +19,6 @@ from writeoff_analytics.ledger.store import DEFAULT_DB
 Handler = Callable[[argparse.Namespace], int]
 
 
-
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """Add the ``--db PATH`` option every store-using command takes."""
     parser.add_argument(
@@ -30,7 +29,13 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``writeoff`` argument parser with every subcommand."""
     # Imported here so that `import writeoff_analytics` does not pay for the CLI.
-    from writeoff_analytics.cli import cmd_demo, cmd_demo_data, cmd_load
+    from writeoff_analytics.cli import (
+        cmd_demo,
+        cmd_demo_data,
+        cmd_import_835,
+        cmd_import_synthea,
+        cmd_load,
+    )
 
     parser = argparse.ArgumentParser(
         prog="writeoff",
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command module, in the order `writeoff --help` lists them.
-    for module in (cmd_demo, cmd_demo_data, cmd_load):
+    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea):
         module.register(sub)
     return parser
 

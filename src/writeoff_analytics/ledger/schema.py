@@ -185,6 +185,9 @@ TRANSACTIONS = Table(
         C("group_code", T.STRING),
         C("reason_code", T.STRING),
         C("reference", T.STRING),
+        # Extension (issue 8, docs/DESIGN.md): the X12 remark codes (RARCs) of the 835 line
+        # a row came from, comma separated; N781/N782/N783 mark the patient not responsible.
+        C("remark_codes", T.STRING),
     ),
 )
 

@@ -1,0 +1,1 @@
+"""Real-world sources mapped onto the ledger contract: X12 835 remittances, Synthea exports."""
