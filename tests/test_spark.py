@@ -452,3 +452,40 @@ def test_read_types_are_declared_not_inferred(spark: Any, tmp_path: Path) -> Non
     charges = spark_frame(extract.tables["charges"])
     assert charges.schema["charge_amount"] == pl.Decimal(18, 2)
     assert charges.schema["posted_date"] == pl.Date()
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def test_cli_refuses_a_folder_without_practices_before_starting_spark(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "writeoff_analytics.cli", "spark-candidates", "--preset", "bad-debt",
+         "--extract", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"writeoff spark-candidates: error: {tmp_path}: no practice=<id>/ folders; a multi-practice "
+        "extract holds one ordinary extract per practice (LEDGER_FORMAT.md, 'Many practices')"
+    ]
+
+
+@pytest.mark.spark
+def test_cli_lists_each_practice(spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from writeoff_analytics.cli import main
+
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": []}})
+    status = main(["spark-candidates", "--preset", "no-balance-billing", "--as-of", "2026-11-01",
+                   "--extract", str(tmp_path), "--spark-master", "local[2]"])
+    out = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert out[1:] == [
+        "practice               groups    lines            total",
+        "A                           1        1            40.00",
+        "B                           0        0             0.00",
+        "all practices                        1            40.00",
+    ]

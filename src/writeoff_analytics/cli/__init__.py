@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_import_835,
         cmd_import_synthea,
         cmd_load,
+        cmd_spark_candidates,
     )
 
     parser = argparse.ArgumentParser(
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command module, in the order `writeoff --help` lists them.
-    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea):
+    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea, cmd_spark_candidates):
         module.register(sub)
     return parser
 
