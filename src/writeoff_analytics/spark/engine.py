@@ -281,3 +281,45 @@ def find_candidates_spark(
             criteria=criteria, as_of=as_of, generation=0, lines=frame, groups=group_lines(frame)
         )
     return out
+
+
+#: The practice id a single store's balances carry on Spark (one store = one practice).
+STORE_PRACTICE = "store"
+
+
+def store_candidate_lines(
+    balances: pl.DataFrame, criteria: Criteria, as_of: dt.date, *, spark: SparkSession | None = None
+) -> pl.DataFrame:
+    """Run the candidate query on Spark over one store's derived balances (``engine="spark"``).
+
+    The store has already derived ``charge_balances`` (netting its committed write-offs),
+    so only ``select_candidate_lines.sql`` runs on Spark, in its practice-keyed form with one
+    practice. Used by ``find_candidates(ledger, criteria, engine="spark")``, whose result
+    carries the store's generation and feeds batches and commits like the other engines'.
+
+    Parameters
+    ----------
+    balances
+        ``Ledger.balances()``.
+    criteria, as_of
+        As for the DuckDB engine.
+    spark
+        A session; default: the active one, else :func:`build_session` (``local[2]``).
+
+    Returns
+    -------
+    pl.DataFrame
+        The :data:`~writeoff_analytics.candidates.LINE_SCHEMA` columns, sorted by
+        ``group_key, charge_id``.
+    """
+    from pyspark.sql import SparkSession
+
+    from writeoff_analytics.spark.session import build_session
+
+    session = spark or SparkSession.getActiveSession() or build_session()
+    table = balances.with_columns(pl.lit(STORE_PRACTICE).alias(PRACTICE)).to_arrow()
+    frame = session.createDataFrame(table)
+    lines = to_polars(candidate_lines(session, {}, criteria, as_of, balances=frame))
+    if lines.is_empty():
+        return pl.DataFrame(schema=LINE_SCHEMA)
+    return lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA).sort("group_key", "charge_id")  # type: ignore[arg-type]  # dict[str, DataType] is accepted
