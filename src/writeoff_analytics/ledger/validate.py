@@ -5,7 +5,7 @@ values already of the contract's type) plus ``_row``, the row's spreadsheet row 
 (header = row 1, first data row = 2). The checks are Polars expressions over whole
 columns; only the rows that break a rule ever reach Python, to build their messages.
 
-Decisions (documented here and in ``docs/LOADING.md``):
+Decisions (also in ``docs/LOADING.md``):
 
 - A row with any problem is rejected whole; every problem of the row is reported.
 - Duplicate ids: the first row holding an id (lowest row number) is kept, every later
@@ -19,7 +19,7 @@ Decisions (documented here and in ``docs/LOADING.md``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -68,7 +68,6 @@ class TableResult:
     frame: pl.DataFrame
     problems: tuple[RowProblem, ...]
     rejected: pl.DataFrame
-    kept_rows: pl.Series = field(repr=False)
 
 
 def validate_table(
@@ -141,9 +140,10 @@ def validate_table(
     all_flags = flags + ref_flags
     any_bad = pl.any_horizontal([pl.col(f) for f in all_flags]) if all_flags else pl.lit(False)
     work = work.with_columns(any_bad.alias("_reject"))
-    good = work.filter(~pl.col("_reject"))
-    frame = good.select(typed + [pl.col(c).cast(pl.String) for c in extras])
     bad_rows = work.filter(pl.col("_reject"))
+    # The common case (nothing rejected) casts in place, without copying the rows first.
+    good = work.filter(~pl.col("_reject")) if bad_rows.height else work
+    frame = good.select(typed + [pl.col(c).cast(pl.String) for c in extras])
     problems = _problems(table, raw, bad_rows, file=file, kept=kept, date_format=date_format)
     rejected = bad_rows.select([ROW, *[c for c in raw.columns if c != ROW]])
     return TableResult(
@@ -152,7 +152,6 @@ def validate_table(
         frame=frame,
         problems=problems,
         rejected=rejected.with_columns(pl.all().exclude(ROW).cast(pl.String)),
-        kept_rows=good.get_column(ROW),
     )
 
 
@@ -296,15 +295,20 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
 
 
 def validate_tables(
-    raws: Mapping[str, pl.DataFrame],
+    raws: dict[str, pl.DataFrame],
     files: Mapping[str, str],
     *,
     date_format: str | None = None,
 ) -> dict[str, TableResult]:
-    """Validate the six tables in load order (a table's references come before it)."""
+    """Validate the six tables in load order (a table's references come before it).
+
+    Each raw frame is taken out of ``raws`` once validated, so its text can be freed.
+    """
     results: dict[str, TableResult] = {}
     for table in TABLES:
+        raw = raws.pop(table.name)
         results[table.name] = validate_table(
-            table, raws[table.name], file=files[table.name], kept=results, date_format=date_format
+            table, raw, file=files[table.name], kept=results, date_format=date_format
         )
+        del raw
     return results
