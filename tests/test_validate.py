@@ -328,3 +328,15 @@ def test_every_problem_of_a_row_is_reported(tmp_path):
         (4, "posted_date"),
         (4, "units"),
     ]
+
+
+def test_windows_line_endings_and_a_byte_order_mark_are_read(tmp_path):
+    for t in TABLES:
+        text = (SMALL / f"{t.name}.csv").read_text().replace("\n", "\r\n")
+        (tmp_path / f"{t.name}.csv").write_text(
+            ("\ufeff" if t.name == "payers" else "") + text, newline=""
+        )
+    ex = read_extract(tmp_path)
+    assert ex.problems == ()
+    assert ex.frames["payers"].columns[0] == "payer_id"
+    assert ex.frames["transactions"]["reference"].to_list()[-1] == "CC55"
