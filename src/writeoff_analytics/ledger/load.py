@@ -152,7 +152,10 @@ def read_extract(
         # rejects.csv uses contract names (a mapping's renames applied)
         columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
         results = validate_tables(
-            raws, files, date_format=vendor.date_format if vendor is not None else None
+            raws,
+            files,
+            date_format=vendor.date_format if vendor is not None else None,
+            set_aside=ragged,
         )
     report("validated", 1.0)
     return _assemble(str(path), results, files, digests, read_problems, ragged, columns)

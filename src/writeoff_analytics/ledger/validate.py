@@ -19,7 +19,7 @@ Decisions (also in ``docs/LOADING.md``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -61,6 +61,8 @@ class TableResult:
         Every problem found, ordered by row then column.
     rejected
         The rejected rows as read (text), with ``_row``.
+    set_aside
+        Rows the reader already rejected (wrong field count), by row, as text.
     """
 
     table: str
@@ -68,6 +70,7 @@ class TableResult:
     frame: pl.DataFrame
     problems: tuple[RowProblem, ...]
     rejected: pl.DataFrame
+    set_aside: Mapping[int, Mapping[str, str | None]] = field(default_factory=dict)
 
 
 def validate_table(
@@ -77,6 +80,7 @@ def validate_table(
     file: str,
     kept: Mapping[str, TableResult],
     date_format: str | None = None,
+    set_aside: Mapping[int, Mapping[str, str | None]] | None = None,
 ) -> TableResult:
     """Check one table against the contract and cast its kept rows.
 
@@ -90,6 +94,9 @@ def validate_table(
         The file name used in messages (``charges.csv``).
     kept
         The results of the tables already validated, for references.
+    set_aside
+        Rows the reader rejected already (by row, as text): references to their ids are
+        reported as references to a rejected row.
     date_format
         A ``strftime`` format for date columns other than ISO (vendor mappings); ``None``
         means ``YYYY-MM-DD``.
@@ -152,6 +159,7 @@ def validate_table(
         frame=frame,
         problems=problems,
         rejected=rejected.with_columns(pl.all().exclude(ROW).cast(pl.String)),
+        set_aside=dict(set_aside or {}),
     )
 
 
@@ -258,11 +266,13 @@ def _problems(
 def _rejected_keys(result: TableResult) -> dict[tuple[str, str | None], int]:
     """(key column, value) -> row of the first rejected row holding it."""
     key = TABLES_BY_NAME[result.table].key
-    if key is None or result.rejected.height == 0 or key not in result.rejected.columns:
+    if key is None or key not in result.rejected.columns:
         return {}
     out: dict[tuple[str, str | None], int] = {}
     for value, row in zip(result.rejected[key], result.rejected[ROW], strict=True):
         out.setdefault((key, value), int(row))
+    for row, rec in sorted(result.set_aside.items()):
+        out.setdefault((key, rec.get(key)), row)
     return out
 
 
@@ -299,6 +309,7 @@ def validate_tables(
     files: Mapping[str, str],
     *,
     date_format: str | None = None,
+    set_aside: Mapping[str, Mapping[int, Mapping[str, str | None]]] | None = None,
 ) -> dict[str, TableResult]:
     """Validate the six tables in load order (a table's references come before it).
 
@@ -308,7 +319,12 @@ def validate_tables(
     for table in TABLES:
         raw = raws.pop(table.name)
         results[table.name] = validate_table(
-            table, raw, file=files[table.name], kept=results, date_format=date_format
+            table,
+            raw,
+            file=files[table.name],
+            kept=results,
+            date_format=date_format,
+            set_aside=(set_aside or {}).get(table.name),
         )
         del raw
     return results
