@@ -14,7 +14,7 @@ def test_python_example_runs_on_the_demo(tmp_path, monkeypatch):
     shutil.copytree(REPO / "data" / "demo", tmp_path / "data" / "demo")
     monkeypatch.chdir(tmp_path)
     scope: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README
+    exec(compile(code, "README.md", "exec"), scope)
     receipt = scope["receipt"]
     assert receipt.receipt_no == "WO-000001"
     assert receipt.total == scope["batch"].total
