@@ -375,8 +375,8 @@ def test_unknown_payer_refused_at_find_time(example, engine):
 
 
 def test_unknown_engine_refused(example):
-    with pytest.raises(CriteriaError, match="unknown engine spark; known: duckdb, polars"):
-        find_candidates(example, Criteria("PATIENT", "ENCOUNTER"), engine="spark")  # type: ignore[arg-type]
+    with pytest.raises(CriteriaError, match="unknown engine sqlite; known: duckdb, polars, spark"):
+        find_candidates(example, Criteria("PATIENT", "ENCOUNTER"), engine="sqlite")  # type: ignore[arg-type]
 
 
 def test_unloaded_store_says_what_to_do(engine):

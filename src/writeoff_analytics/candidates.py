@@ -108,26 +108,35 @@ def group_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
     ``patient_id`` is null for a group spanning several patients (a guarantor's family);
     ``balance_total`` sums ``balance`` exactly (widened, then back to DECIMAL(18,2)).
+    Groups come out sorted by ``group_key`` whatever the order of ``lines``.
     """
     if lines.is_empty():
         return pl.DataFrame(schema=GROUP_SCHEMA)
-    return (
-        lines.group_by("group_key")
+    # Lines found are sorted by group_key already: keeping their order is much cheaper than
+    # sorting the groups again (and min == max tells one patient from several cheaply).
+    groups = (
+        lines.group_by("group_key", maintain_order=True)
         .agg(
-            pl.when(pl.col("patient_id").n_unique() == 1)
-            .then(pl.col("patient_id").first())
-            .otherwise(None)
-            .alias("patient_id"),
+            pl.col("patient_id").min().alias("_first_patient"),
+            pl.col("patient_id").max().alias("_last_patient"),
             pl.col("date_of_service").min().alias("first_date_of_service"),
             pl.col("date_of_service").max().alias("last_date_of_service"),
             pl.col("age_days").max().alias("max_age_days"),
             pl.len().cast(pl.Int64).alias("line_count"),
             pl.col("balance").sum().cast(PL_MONEY).alias("balance_total"),
         )
+        .with_columns(
+            pl.when(pl.col("_first_patient") == pl.col("_last_patient"))
+            .then(pl.col("_first_patient"))
+            .otherwise(None)
+            .alias("patient_id")
+        )
         .select(list(GROUP_SCHEMA))
         .cast(GROUP_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
-        .sort("group_key")
     )
+    if not groups.get_column("group_key").is_sorted():
+        groups = groups.sort("group_key")
+    return groups
 
 
 def find_candidates(

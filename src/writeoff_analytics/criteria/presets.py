@@ -119,10 +119,11 @@ def _parse(data: Mapping[str, Any], source: str) -> dict[str, Preset]:
         try:
             reason = Reason(reason_text)
         except ValueError:
-            exc = CriteriaError.unknown(
+            unknown = CriteriaError.unknown(
                 "reason", [reason_text], [r.value for r in Reason], field="reason"
             )
-            raise exc from None
+            msg = f"{source}: preset {name!r}: {unknown.reason}"
+            raise CriteriaError(msg, field="reason") from None
         try:
             criteria = Criteria.from_dict({**fields, "preset": name})
         except CriteriaError as exc:

@@ -1,0 +1,180 @@
+"""``writeoff candidates``: list what a preset or a criteria file would write off.
+
+    writeoff candidates --preset small-balance --as-of 2026-11-01
+    writeoff candidates --criteria mine.toml --group --format csv --output groups.csv
+
+``--criteria FILE.toml`` holds :class:`~writeoff_analytics.criteria.model.Criteria` fields
+at top level (``balance_type = "PATIENT"``, ``write_off_by = "ENCOUNTER"``, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
+from writeoff_analytics._csv import csv_text
+from writeoff_analytics.candidates import ENGINES, find_candidates
+from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.criteria.model import Criteria
+from writeoff_analytics.criteria.presets import criteria_from_preset
+from writeoff_analytics.errors import CriteriaError, LedgerError
+from writeoff_analytics.ledger.store import Ledger
+
+if TYPE_CHECKING:
+    from writeoff_analytics.candidates import Candidates
+
+FORMATS = ("table", "csv", "json", "parquet")
+#: Rows the table format shows after its summary.
+TABLE_ROWS = 20
+#: The line columns the table format shows (csv, json and parquet carry them all).
+TABLE_LINE_COLUMNS = (
+    "charge_id", "group_key", "patient_id", "date_of_service", "age_days", "procedure_code",
+    "payer_id", "financial_class", "responsibility", "balance",
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``candidates`` command."""
+    p = sub.add_parser(
+        "candidates",
+        help="list the lines a preset or criteria file would write off",
+        description="List the candidate lines (or groups) of a preset or a criteria file.",
+    )
+    add_db_option(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--preset", metavar="NAME", help="a shipped or user preset")
+    which.add_argument(
+        "--criteria", type=Path, metavar="FILE.toml", help="criteria fields at top level"
+    )
+    p.add_argument("--presets", type=Path, metavar="FILE", help="a user presets file")
+    p.add_argument("--as-of", metavar="DATE", help="the aging date, YYYY-MM-DD (default today)")
+    p.add_argument(
+        "--patient-id", nargs="+", action="extend", metavar="ID", help="only these patients"
+    )
+    p.add_argument(
+        "--encounter-id", nargs="+", action="extend", metavar="ID", help="only these encounters"
+    )
+    p.add_argument("--engine", choices=ENGINES, default="duckdb")
+    p.add_argument("--group", action="store_true", help="one row per write-off group")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--output", type=Path, metavar="PATH", help="write here (default stdout)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Find the candidates and write them in the chosen format."""
+    criteria = _criteria(args)
+    if not Path(args.db).exists():
+        msg = (
+            f"no ledger store at {args.db}; load an extract first "
+            f"(writeoff load EXTRACT --db {args.db})"
+        )
+        raise LedgerError(msg)
+    if args.format == "parquet" and args.output is None:
+        msg = "--format parquet needs --output PATH (it is a binary file)."
+        raise CriteriaError(msg, field="format")
+    found = find_candidates(Ledger(args.db), criteria, engine=args.engine)
+    frame = found.groups if args.group else found.lines
+    if args.format == "parquet":
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        atomic_write_bytes(args.output, buffer.getvalue())
+    else:
+        text = {
+            "table": _table,
+            "csv": lambda f, c: csv_text(f),
+            "json": _json,
+        }[args.format](frame, found)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            with atomic_write(args.output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+    if args.output is not None:
+        what = "groups" if args.group else "lines"
+        print(f"{frame.height} {what} written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _criteria(args: argparse.Namespace) -> Criteria:
+    overrides: dict[str, Any] = {}
+    if args.as_of is not None:
+        overrides["as_of"] = args.as_of
+    if args.patient_id:
+        overrides["patient_ids"] = args.patient_id
+    if args.encounter_id:
+        overrides["encounter_ids"] = args.encounter_id
+    if args.preset is not None:
+        return criteria_from_preset(args.preset, presets_file=args.presets, **overrides)
+    path: Path = args.criteria
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"criteria file {path}: cannot be read ({exc.strerror})."
+        raise CriteriaError(msg, field="criteria") from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"criteria file {path}: not valid TOML ({exc})."
+        raise CriteriaError(msg, field="criteria") from None
+    try:
+        return Criteria.from_dict({**data, **overrides})
+    except CriteriaError as exc:
+        msg = f"criteria file {path}: {exc.reason}"
+        raise CriteriaError(msg, field=exc.field) from None
+
+
+def _table(frame: pl.DataFrame, found: Candidates) -> str:
+    lines = [
+        f"Criteria: {found.criteria.describe()}",
+        f"As of {found.as_of}: {found.line_count} lines in {found.group_count} groups, "
+        f"total {found.total}",
+    ]
+    if frame.is_empty():
+        lines.append("No candidates.")
+        return "\n".join(lines) + "\n"
+    is_groups = frame is found.groups
+    shown = min(frame.height, TABLE_ROWS)
+    lines.append(f"First {shown} of {frame.height} {'groups' if is_groups else 'lines'}:")
+    if not is_groups:
+        frame = frame.select(TABLE_LINE_COLUMNS)
+    with pl.Config(
+        tbl_rows=TABLE_ROWS,
+        tbl_cols=-1,
+        tbl_width_chars=250,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+        fmt_str_lengths=60,
+    ):
+        lines.append(str(frame.head(TABLE_ROWS)))
+    return "\n".join(lines) + "\n"
+
+
+def _json(frame: pl.DataFrame, found: Candidates) -> str:
+    rows = [{k: _jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+    doc = {
+        "criteria": found.criteria.to_dict(),
+        "as_of": found.as_of.isoformat(),
+        "generation": found.generation,
+        "line_count": found.line_count,
+        "group_count": found.group_count,
+        "total": str(found.total),
+        "groups" if frame is found.groups else "lines": rows,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)  # money stays exact: "40.00"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
