@@ -128,9 +128,15 @@ def commit(
     return ReceiptView.of(receipt)
 
 
-def export_candidates(candidates: Candidates, path: Path, kind: Literal["csv", "pdf"]) -> Path:
-    """Write the candidate list as CSV or PDF (``report_candidates``)."""
+def export_candidates(
+    ledger: Ledger, candidates: Candidates, path: Path, kind: Literal["csv", "pdf"]
+) -> Path:
+    """Write the candidate list as CSV or PDF (``report_candidates(...).save``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    report_candidates = _public("reporting", "report_candidates")
+    if report_candidates is not None:
+        saved: Path = report_candidates(candidates, ledger=ledger).save(path, kind)
+        return saved
     if kind == "csv":
         from writeoff_analytics._atomic import atomic_write
 
@@ -145,6 +151,22 @@ def export_candidates(candidates: Candidates, path: Path, kind: Literal["csv", "
     )
     HTML(string=gt.as_raw_html()).write_pdf(str(path))
     return path
+
+
+def receipt_report(ledger: Ledger, receipt_no: str, path: Path) -> Path | None:
+    """Write the receipt report as HTML (``report_receipt``); ``None`` until it has landed."""
+    report_receipt = _public("reporting", "report_receipt")
+    if report_receipt is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved: Path = report_receipt(ledger, receipt_no).to_html(path)
+    return saved
+
+
+def aging_buckets() -> tuple[tuple[str, int | None], ...]:
+    """The aging buckets of the reports (``reporting.AGING_BUCKETS``), for the breakdown."""
+    buckets: tuple[tuple[str, int | None], ...] | None = _public("reporting", "AGING_BUCKETS")
+    return buckets or _interim.AGING_BUCKETS
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:

@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
 
 
+#: Stand-in for ``reporting.AGING_BUCKETS`` (branch ``reports``): (label, highest age).
+AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("0-30", 30), ("31-60", 60), ("61-90", 90), ("91-120", 120), ("121-180", 180),
+    ("181-365", 365), ("over 365", None),
+)
+
+
 @dataclass(frozen=True)
 class Batch:
     """Stand-in for ``batches.Batch`` (branch ``batches``): the same calls, fewer checks."""

@@ -46,12 +46,6 @@ LEVEL_WORDS = {
     WriteOffBy.PROCEDURE_LINE: ("line", "lines"),
 }
 
-#: Aging buckets of the breakdown: (label, lowest age, highest age or None).
-AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120),
-    ("121-180", 121, 180), ("181-365", 181, 365), (">365", 366, None),
-)
-
 _RESPONSIBILITY_LABELS = {
     Responsibility.NOT_RESPONSIBLE: "Not responsible only",
     Responsibility.SELF_PAY: "Self pay only",
@@ -609,8 +603,9 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             return None
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         try:
-            path = _api.export_candidates(chosen, self.reports_dir / f"candidates-{stamp}.{kind}",
-                                          kind)
+            path = _api.export_candidates(
+                self.ledger, chosen, self.reports_dir / f"candidates-{stamp}.{kind}", kind
+            )
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return None
@@ -683,7 +678,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self._say(str(exc), error=True)
             return None
         self.receipt = receipt
-        links = " · ".join(_link(p) for p in receipt.files)
+        files = list(receipt.files)
+        try:
+            report = _api.receipt_report(
+                self.ledger, receipt.receipt_no, self.reports_dir / f"{receipt.receipt_no}.html"
+            )
+        except WriteoffError:
+            report = None  # the receipt stands; its report can be made again from history
+        if report is not None:
+            files.append(report)
+        links = " · ".join(_link(p) for p in files)
         self._say(
             f"Receipt <b class='wo-receipt-no'>{receipt.receipt_no}</b>: {receipt.line_count:,} "
             f"lines, {format_money(receipt.total)} written off. Files: {links}", raw=True,
@@ -745,15 +749,16 @@ def _breakdown_html(lines: pl.DataFrame) -> str:
         return ""
     by_class = (lines.group_by("financial_class").agg(pl.col("writeoff_amount").sum().alias("s"))
                 .sort("s", "financial_class", descending=[True, False]))
-    bucket = pl.lit(AGING_BUCKETS[-1][0])
-    for label, _low, high in reversed(AGING_BUCKETS[:-1]):
+    buckets = _api.aging_buckets()
+    bucket = pl.lit(buckets[-1][0])
+    for label, high in reversed(buckets[:-1]):
         bucket = pl.when(pl.col("age_days") <= high).then(pl.lit(label)).otherwise(bucket)
     by_age = dict(lines.group_by(bucket.alias("b")).agg(pl.col("writeoff_amount").sum())
                   .iter_rows())
     return (
         "<div style='display:flex; gap:48px; align-items:flex-start'>"
         + _bars("By financial class", [(r[0], r[1]) for r in by_class.iter_rows()])
-        + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in AGING_BUCKETS])
+        + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in buckets])
         + "</div>"
     )
 
