@@ -16,7 +16,7 @@ import re
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ipywidgets as w
 import polars as pl
@@ -37,6 +37,9 @@ from writeoff_analytics.money import PL_MONEY, ZERO, format_money, parse_money
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _api
 from writeoff_analytics.widgets.grid import GroupGrid, style_tag
+
+if TYPE_CHECKING:
+    from writeoff_analytics.permissions import Config
 
 #: Words for one group at each level (singular, plural).
 LEVEL_WORDS = {
@@ -117,7 +120,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         user: str | None = None,
         receipts_dir: str | os.PathLike[str] = Path("data") / "receipts",
         reports_dir: str | os.PathLike[str] = Path("data") / "reports",
-        config: object = None,
+        config: Config | None = None,
         presets_file: str | os.PathLike[str] | None = None,
         engine: str = "duckdb",
     ) -> None:
@@ -749,7 +752,7 @@ def _breakdown_html(lines: pl.DataFrame) -> str:
         return ""
     by_class = (lines.group_by("financial_class").agg(pl.col("writeoff_amount").sum().alias("s"))
                 .sort("s", "financial_class", descending=[True, False]))
-    buckets = _api.aging_buckets()
+    buckets = _api.AGING_BUCKETS
     bucket = pl.lit(buckets[-1][0])
     for label, high in reversed(buckets[:-1]):
         bucket = pl.when(pl.col("age_days") <= high).then(pl.lit(label)).otherwise(bucket)
