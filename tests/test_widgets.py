@@ -229,8 +229,9 @@ def test_commit_asks_for_confirmation_then_shows_the_receipt(screen: MassWriteOf
     csv = next(p for p in receipt.files if p.suffix == ".csv")
     assert sorted(pl.read_csv(csv).get_column("charge_id")) == ["C2", "C3"]
     assert screen.new_btn.layout.display == "block"
-    screen.new_btn.click()
+    screen.new_btn.click()  # searches again: E2 is written off now
     assert screen.receipt is None and screen.deselected == frozenset()
+    assert screen.grid.view_keys == ["E1"] and screen.selected_total == Decimal("40.00")
 
 
 def test_a_lowered_amount_of_an_unticked_group_is_left_out(screen: MassWriteOff) -> None:
