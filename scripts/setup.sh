@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: Chromium drives the browser tests, poppler reads PDFs back in tests,
-# HarfBuzz-subset lets WeasyPrint embed font subsets. Root only; others are told once.
+# HarfBuzz-subset lets WeasyPrint embed font subsets, Java 17 runs Spark. Root only; others
+# are told once.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
+# Java 17 runs the Spark engine (local[2]) and its tests.
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Debian packages: ${need[*]}"

@@ -440,15 +440,14 @@ def _write(folder: Path, tables) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(tables=ledgers())
 def test_derived_balances_match_the_definitions(tmp_path_factory, tables):
     folder = tmp_path_factory.mktemp("ledger")
     _write(folder, tables)
-    ex = read_extract(folder)
-    assert ex.problems == ()
-    ledger = wa.load_ledger(folder, ":memory:")
+    ledger = Ledger(":memory:")
+    assert load_extract(ledger, folder).problems == ()
     got = {
         r["charge_id"]: (
             r["insurance_balance"],

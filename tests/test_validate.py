@@ -328,3 +328,27 @@ def test_every_problem_of_a_row_is_reported(tmp_path):
         (4, "posted_date"),
         (4, "units"),
     ]
+
+
+def test_windows_line_endings_and_a_byte_order_mark_are_read(tmp_path):
+    for t in TABLES:
+        text = (SMALL / f"{t.name}.csv").read_text().replace("\n", "\r\n")
+        (tmp_path / f"{t.name}.csv").write_text(
+            ("\ufeff" if t.name == "payers" else "") + text, newline=""
+        )
+    ex = read_extract(tmp_path)
+    assert ex.problems == ()
+    assert ex.frames["payers"].columns[0] == "payer_id"
+    assert ex.frames["transactions"]["reference"].to_list()[-1] == "CC55"
+
+
+def test_a_short_rows_dependants_name_it_as_rejected(tmp_path):
+    folder = _copy_small(tmp_path)
+    _edit(folder, "charges", "C5,E4,99212,1,80.00,,2026-04-02", "C5,E4,99212,1")
+    problems = read_extract(folder).problems
+    assert [str(p) for p in problems] == [
+        "charges.csv, row 6: has 4 fields; the header has 7 (a short or long row: check for a "
+        "missing or extra comma, or an unclosed quote)",
+        "transactions.csv, row 10, column charge_id: 'C5': charge_id C5 was rejected "
+        "(charges.csv, row 6); fix that row and reload",
+    ]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
 
 #: The engines ``find_candidates`` runs on.
-ENGINES = ("duckdb", "polars")
+ENGINES = ("duckdb", "polars", "spark")
 #: Payer classes whose money, collected from a patient, may have to go back (refund review).
 MEDICAID_CLASSES = ("MEDICAID", "MEDICAID_MANAGED_CARE")
 
@@ -147,7 +147,8 @@ def find_candidates(
         What to look for (CRITERIA.md).
     engine
         ``"duckdb"`` (the SQL of ``queries/select_candidate_lines.sql``) or ``"polars"``
-        (``criteria/to_polars.py``); both give identical frames.
+        (``criteria/to_polars.py``) or ``"spark"`` (the same SQL file on Spark, over the
+        store's balances: ``spark/engine.py``); all give identical frames.
     today
         The aging date when ``criteria.as_of`` is unset (default: the local date).
 
@@ -185,6 +186,11 @@ def find_candidates(
         with ledger.connect() as con:
             generation = ledger.generation()
             lines = to_sql.candidate_lines(con, criteria, as_of)
+    elif engine == "spark":
+        from writeoff_analytics.spark.engine import store_candidate_lines
+
+        generation = ledger.generation()
+        lines = store_candidate_lines(ledger.balances(), criteria, as_of)
     else:
         generation = ledger.generation()
         lines = to_polars.candidate_lines(ledger.balances(), criteria, as_of)

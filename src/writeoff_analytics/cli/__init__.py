@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_load,
         cmd_report,
         cmd_reverse,
+        cmd_spark_candidates,
     )
 
     parser = argparse.ArgumentParser(
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One line per command module, in the order `writeoff --help` lists them.
     for module in (
         cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea,
-        cmd_commit, cmd_history, cmd_reverse, cmd_report,
+        cmd_commit, cmd_history, cmd_reverse, cmd_report, cmd_spark_candidates,
     ):
         module.register(sub)
     return parser

@@ -145,15 +145,19 @@ def read_extract(
                     for row, rec in bad.items()
                 }
             raws[table.name] = raw
+            del raw  # validate_tables frees each table's text once it is checked
             read_problems[table.name] = problems
             ragged[table.name] = bad
         report("validating", len(TABLES) / (len(TABLES) + 1))
+        # rejects.csv uses contract names (a mapping's renames applied)
+        columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
         results = validate_tables(
-            raws, files, date_format=vendor.date_format if vendor is not None else None
+            raws,
+            files,
+            date_format=vendor.date_format if vendor is not None else None,
+            set_aside=ragged,
         )
     report("validated", 1.0)
-    # rejects.csv uses contract names (a mapping's renames applied)
-    columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
     return _assemble(str(path), results, files, digests, read_problems, ragged, columns)
 
 

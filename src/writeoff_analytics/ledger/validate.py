@@ -5,7 +5,7 @@ values already of the contract's type) plus ``_row``, the row's spreadsheet row 
 (header = row 1, first data row = 2). The checks are Polars expressions over whole
 columns; only the rows that break a rule ever reach Python, to build their messages.
 
-Decisions (documented here and in ``docs/LOADING.md``):
+Decisions (also in ``docs/LOADING.md``):
 
 - A row with any problem is rejected whole; every problem of the row is reported.
 - Duplicate ids: the first row holding an id (lowest row number) is kept, every later
@@ -61,6 +61,8 @@ class TableResult:
         Every problem found, ordered by row then column.
     rejected
         The rejected rows as read (text), with ``_row``.
+    set_aside
+        Rows the reader already rejected (wrong field count), by row, as text.
     """
 
     table: str
@@ -68,7 +70,7 @@ class TableResult:
     frame: pl.DataFrame
     problems: tuple[RowProblem, ...]
     rejected: pl.DataFrame
-    kept_rows: pl.Series = field(repr=False)
+    set_aside: Mapping[int, Mapping[str, str | None]] = field(default_factory=dict)
 
 
 def validate_table(
@@ -78,6 +80,7 @@ def validate_table(
     file: str,
     kept: Mapping[str, TableResult],
     date_format: str | None = None,
+    set_aside: Mapping[int, Mapping[str, str | None]] | None = None,
 ) -> TableResult:
     """Check one table against the contract and cast its kept rows.
 
@@ -91,6 +94,9 @@ def validate_table(
         The file name used in messages (``charges.csv``).
     kept
         The results of the tables already validated, for references.
+    set_aside
+        Rows the reader rejected already (by row, as text): references to their ids are
+        reported as references to a rejected row.
     date_format
         A ``strftime`` format for date columns other than ISO (vendor mappings); ``None``
         means ``YYYY-MM-DD``.
@@ -141,9 +147,10 @@ def validate_table(
     all_flags = flags + ref_flags
     any_bad = pl.any_horizontal([pl.col(f) for f in all_flags]) if all_flags else pl.lit(False)
     work = work.with_columns(any_bad.alias("_reject"))
-    good = work.filter(~pl.col("_reject"))
-    frame = good.select(typed + [pl.col(c).cast(pl.String) for c in extras])
     bad_rows = work.filter(pl.col("_reject"))
+    # The common case (nothing rejected) casts in place, without copying the rows first.
+    good = work.filter(~pl.col("_reject")) if bad_rows.height else work
+    frame = good.select(typed + [pl.col(c).cast(pl.String) for c in extras])
     problems = _problems(table, raw, bad_rows, file=file, kept=kept, date_format=date_format)
     rejected = bad_rows.select([ROW, *[c for c in raw.columns if c != ROW]])
     return TableResult(
@@ -152,7 +159,7 @@ def validate_table(
         frame=frame,
         problems=problems,
         rejected=rejected.with_columns(pl.all().exclude(ROW).cast(pl.String)),
-        kept_rows=good.get_column(ROW),
+        set_aside=dict(set_aside or {}),
     )
 
 
@@ -259,11 +266,13 @@ def _problems(
 def _rejected_keys(result: TableResult) -> dict[tuple[str, str | None], int]:
     """(key column, value) -> row of the first rejected row holding it."""
     key = TABLES_BY_NAME[result.table].key
-    if key is None or result.rejected.height == 0 or key not in result.rejected.columns:
+    if key is None or key not in result.rejected.columns:
         return {}
     out: dict[tuple[str, str | None], int] = {}
     for value, row in zip(result.rejected[key], result.rejected[ROW], strict=True):
         out.setdefault((key, value), int(row))
+    for row, rec in sorted(result.set_aside.items()):
+        out.setdefault((key, rec.get(key)), row)
     return out
 
 
@@ -296,15 +305,26 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
 
 
 def validate_tables(
-    raws: Mapping[str, pl.DataFrame],
+    raws: dict[str, pl.DataFrame],
     files: Mapping[str, str],
     *,
     date_format: str | None = None,
+    set_aside: Mapping[str, Mapping[int, Mapping[str, str | None]]] | None = None,
 ) -> dict[str, TableResult]:
-    """Validate the six tables in load order (a table's references come before it)."""
+    """Validate the six tables in load order (a table's references come before it).
+
+    Each raw frame is taken out of ``raws`` once validated, so its text can be freed.
+    """
     results: dict[str, TableResult] = {}
     for table in TABLES:
+        raw = raws.pop(table.name)
         results[table.name] = validate_table(
-            table, raws[table.name], file=files[table.name], kept=results, date_format=date_format
+            table,
+            raw,
+            file=files[table.name],
+            kept=results,
+            date_format=date_format,
+            set_aside=(set_aside or {}).get(table.name),
         )
+        del raw
     return results

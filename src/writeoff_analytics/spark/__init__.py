@@ -1,0 +1,1 @@
+"""The Spark engine: the query files, keyed by practice, over a multi-practice extract (docs/SPARK.md)."""

@@ -1,0 +1,101 @@
+"""Build the Spark session the Spark engine runs in, from a ``--spark-master`` URL.
+
+``local[2]`` runs Spark inside this process's JVM on two cores (Java 17 is enough);
+``spark://host:7077``, ``yarn`` or ``k8s://...`` send the same work to a cluster
+(docs/SPARK.md). The session is configured so that the engine's meaning does not depend
+on cluster defaults: ANSI SQL (an overflowing or unparsable value fails the job instead of
+becoming null), UTC dates, and partition folder values kept as text (``practice=007`` is
+practice ``"007"``, never the number 7).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: The master used when none is given: two local cores.
+DEFAULT_MASTER = "local[2]"
+
+#: Settings the engine's results depend on; applied to every session it builds.
+ENGINE_CONF: dict[str, str] = {
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.session.timeZone": "UTC",
+    # practice=007 must stay the text "007" (ids are strings, LEDGER_FORMAT.md).
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+}
+
+#: Settings that only make sense on one machine (local[...] masters).
+LOCAL_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def build_session(
+    master: str = DEFAULT_MASTER,
+    *,
+    app_name: str = "writeoff_analytics",
+    conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """Start (or reuse) a Spark session for the Spark engine.
+
+    Parameters
+    ----------
+    master
+        A Spark master URL: ``local[2]`` (default), ``local[*]``, ``spark://host:7077``,
+        ``yarn``, ``k8s://https://host:443``.
+    app_name
+        The application name the cluster shows.
+    conf
+        Extra Spark settings (e.g. ``{"spark.executor.memory": "8g"}``); they override the
+        local defaults but not :data:`ENGINE_CONF`, which the results depend on.
+
+    Returns
+    -------
+    SparkSession
+        The session; a session already running in this process is reused (Spark allows one
+        per JVM) and given :data:`ENGINE_CONF`.
+    """
+    from pyspark.sql import SparkSession
+
+    _quiet_pandas_check()
+    builder = SparkSession.builder.master(master).appName(app_name)
+    settings: dict[str, str] = {}
+    if master.startswith("local"):
+        settings.update(LOCAL_CONF)
+    settings.update(conf or {})
+    settings.update(ENGINE_CONF)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    if master.startswith("local"):
+        # One machine: Spark's WARN lines (glob lookups, loopback host) are noise here.
+        session.sparkContext.setLogLevel("ERROR")
+    apply_engine_conf(session)
+    return session
+
+
+def _quiet_pandas_check() -> None:
+    """Import PySpark's optional-dependency probe once, without its pandas>=3 FutureWarning.
+
+    PySpark imports ``pyspark.testing.utils`` lazily while converting Python values, which
+    warns that pandas >= 3 is not fully supported; the engine converts through Arrow and
+    never through pandas, so the warning says nothing about our results.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        import pyspark.testing.utils  # noqa: F401
+
+
+def apply_engine_conf(spark: SparkSession) -> None:
+    """Set :data:`ENGINE_CONF` on a running session (one built elsewhere, e.g. a notebook's)."""
+    for key, value in ENGINE_CONF.items():
+        spark.conf.set(key, value)
