@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from tests.conftest import build_ledger
 from writeoff_analytics.criteria.model import BalanceType, Responsibility
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.permissions import Config, Permission
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import HistoryBrowser, LoadProgress, MassWriteOff
 
@@ -227,8 +229,9 @@ def test_commit_asks_for_confirmation_then_shows_the_receipt(screen: MassWriteOf
     csv = next(p for p in receipt.files if p.suffix == ".csv")
     assert sorted(pl.read_csv(csv).get_column("charge_id")) == ["C2", "C3"]
     assert screen.new_btn.layout.display == "block"
-    screen.new_btn.click()
+    screen.new_btn.click()  # searches again: E2 is written off now
     assert screen.receipt is None and screen.deselected == frozenset()
+    assert screen.grid.view_keys == ["E1"] and screen.selected_total == Decimal("40.00")
 
 
 def test_a_lowered_amount_of_an_unticked_group_is_left_out(screen: MassWriteOff) -> None:
@@ -326,28 +329,30 @@ def test_receipt_manifest_is_json(screen: MassWriteOff) -> None:
 
 
 def test_approver_hint_follows_the_second_approver_limit(ledger: Ledger, tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
-    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path,
-                     config=SimpleNamespace(second_approver_over=Decimal("100.00")))
+    config = Config(users={"ana": frozenset(Permission)}, second_approver_over=Decimal("100.00"))
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path, config=config)
     assert s.approver_box.placeholder == "required: over $100.00"  # 225.50 selected
     s.apply_preset("no-balance-billing")
     s.grid.rows.index = 1  # untick E2: 40.00 left
     assert s.approver_box.placeholder == "not needed up to $100.00"
 
 
-def test_commit_over_the_limit_without_approver_is_refused_readably(
+def test_commit_over_the_limit_needs_an_approver_who_may_approve(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    permissions = pytest.importorskip("writeoff_analytics.permissions")
-    config = permissions.Config(
-        users={"ana": frozenset({permissions.Permission.MASS_WRITE_OFF}),
-               "sam": frozenset(permissions.Permission)},
+    config = Config(
+        users={"ana": frozenset({Permission.MASS_WRITE_OFF}), "sam": frozenset(Permission),
+               "bob": frozenset({Permission.MASS_WRITE_OFF})},
         second_approver_over=Decimal("100.00"),
     )
     s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path, config=config)
     assert s.commit() is None
     assert "second-approver limit" in s.message and "wo-error" in s.message
+    s.approver_box.value = "bob"
+    assert s.commit() is None
+    assert "User 'bob' may not approve write-off batches: the permission 'approve_write_off'" in (
+        html.unescape(s.message)
+    )
     s.approver_box.value = "sam"
     receipt = s.commit()
     assert receipt is not None and receipt.total == Decimal("225.50")

@@ -11,7 +11,7 @@ import getpass
 import html
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import polars as pl
@@ -21,6 +21,9 @@ from writeoff_analytics.errors import WriteoffError
 from writeoff_analytics.money import format_money
 from writeoff_analytics.widgets import _api
 from writeoff_analytics.widgets.grid import style_tag
+
+if TYPE_CHECKING:
+    from writeoff_analytics.permissions import Config
 
 _COLUMNS = (
     ("receipt_no", "Receipt"), ("created_at", "Date"), ("preparer", "Preparer"),
@@ -64,7 +67,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         *,
         user: str | None = None,
         receipts_dir: str | os.PathLike[str] = Path("data") / "receipts",
-        config: object = None,
+        config: Config | None = None,
     ) -> None:
         self.ledger = ledger
         self.user = user or getpass.getuser()
@@ -115,7 +118,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
             found = _api.search_history(
                 self.ledger, receipt_no=self.receipt_box.value.strip() or None,
                 date_from=self.from_box.value, date_to=self.to_box.value,
-                user=self.user, config=self.config, receipts_dir=self.receipts_dir,
+                user=self.user, config=self.config,
             )
         except WriteoffError as exc:
             self._say(str(exc), error=True)
@@ -130,7 +133,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         """Show the lines of one receipt."""
         try:
             lines = _api.receipt_lines(self.ledger, receipt_no, user=self.user,
-                                       config=self.config, receipts_dir=self.receipts_dir)
+                                       config=self.config)
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return None

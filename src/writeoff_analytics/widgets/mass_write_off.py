@@ -16,7 +16,7 @@ import re
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ipywidgets as w
 import polars as pl
@@ -38,6 +38,9 @@ from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _api
 from writeoff_analytics.widgets.grid import GroupGrid, style_tag
 
+if TYPE_CHECKING:
+    from writeoff_analytics.permissions import Config
+
 #: Words for one group at each level (singular, plural).
 LEVEL_WORDS = {
     WriteOffBy.GUARANTOR: ("guarantor", "guarantors"),
@@ -45,12 +48,6 @@ LEVEL_WORDS = {
     WriteOffBy.ENCOUNTER: ("encounter", "encounters"),
     WriteOffBy.PROCEDURE_LINE: ("line", "lines"),
 }
-
-#: Aging buckets of the breakdown: (label, lowest age, highest age or None).
-AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120),
-    ("121-180", 121, 180), ("181-365", 181, 365), (">365", 366, None),
-)
 
 _RESPONSIBILITY_LABELS = {
     Responsibility.NOT_RESPONSIBLE: "Not responsible only",
@@ -123,7 +120,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         user: str | None = None,
         receipts_dir: str | os.PathLike[str] = Path("data") / "receipts",
         reports_dir: str | os.PathLike[str] = Path("data") / "reports",
-        config: object = None,
+        config: Config | None = None,
         presets_file: str | os.PathLike[str] | None = None,
         engine: str = "duckdb",
     ) -> None:
@@ -609,8 +606,9 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             return None
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         try:
-            path = _api.export_candidates(chosen, self.reports_dir / f"candidates-{stamp}.{kind}",
-                                          kind)
+            path = _api.export_candidates(
+                self.ledger, chosen, self.reports_dir / f"candidates-{stamp}.{kind}", kind
+            )
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return None
@@ -683,7 +681,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self._say(str(exc), error=True)
             return None
         self.receipt = receipt
-        links = " · ".join(_link(p) for p in receipt.files)
+        files = list(receipt.files)
+        try:
+            report = _api.receipt_report(
+                self.ledger, receipt.receipt_no, self.reports_dir / f"{receipt.receipt_no}.html"
+            )
+        except WriteoffError:
+            report = None  # the receipt stands; its report can be made again from history
+        if report is not None:
+            files.append(report)
+        links = " · ".join(_link(p) for p in files)
         self._say(
             f"Receipt <b class='wo-receipt-no'>{receipt.receipt_no}</b>: {receipt.line_count:,} "
             f"lines, {format_money(receipt.total)} written off. Files: {links}", raw=True,
@@ -745,15 +752,16 @@ def _breakdown_html(lines: pl.DataFrame) -> str:
         return ""
     by_class = (lines.group_by("financial_class").agg(pl.col("writeoff_amount").sum().alias("s"))
                 .sort("s", "financial_class", descending=[True, False]))
-    bucket = pl.lit(AGING_BUCKETS[-1][0])
-    for label, _low, high in reversed(AGING_BUCKETS[:-1]):
+    buckets = _api.AGING_BUCKETS
+    bucket = pl.lit(buckets[-1][0])
+    for label, high in reversed(buckets[:-1]):
         bucket = pl.when(pl.col("age_days") <= high).then(pl.lit(label)).otherwise(bucket)
     by_age = dict(lines.group_by(bucket.alias("b")).agg(pl.col("writeoff_amount").sum())
                   .iter_rows())
     return (
         "<div style='display:flex; gap:48px; align-items:flex-start'>"
         + _bars("By financial class", [(r[0], r[1]) for r in by_class.iter_rows()])
-        + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in AGING_BUCKETS])
+        + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in buckets])
         + "</div>"
     )
 
