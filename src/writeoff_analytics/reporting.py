@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import json
@@ -109,6 +110,13 @@ _LABELS = {
     "not_responsible": "Not responsible",
     "note": "Note",
     "total_amount": "Total",
+    "check": "Check",
+    "recorded": "Recorded in the store",
+    "found": "Found",
+    "agrees": "Agrees",
+    "reversed_by": "Reversed by",
+    "reversal_reason": "Why reversed",
+    "written_off_amount": "Written off",
 }
 
 
@@ -390,6 +398,11 @@ def _aging_chart(aged: pl.DataFrame, buckets: Sequence[str]) -> str:
 def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
     """Build the report of one committed receipt: header, control totals, the lines.
 
+    Signs follow the store and the receipt CSV: a write-off's lines are negative, a
+    reversal's positive; ``receipts.total_amount`` (the manifest's ``total``) is what the
+    receipt moves, positive. :attr:`Report.total` is the signed sum of the lines, the sum of
+    the receipt CSV's ``amount`` column.
+
     Parameters
     ----------
     ledger
@@ -401,7 +414,8 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
     -------
     Report
         Sections ``control`` and ``lines`` (the main one). A reversal says which receipt
-        it reverses; a reversed receipt says which receipt reversed it.
+        it reverses; a reversed receipt says which receipts reversed it. The control totals
+        check the line count, the total and the receipt CSV's SHA-256 against the file.
 
     Raises
     ------
@@ -416,9 +430,12 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         raise HistoryError(msg)
     r = head.row(0, named=True)
     lines = lines.with_columns(pl.col("amount").cast(PL_MONEY))
-    lines_total = _sum(lines, "amount")
-    stored_total = Decimal(r["total_amount"])
-    kind = "Reversal" if r["reversal_of"] else "Write-off"
+    lines_total = _sum(lines, "amount")  # signed, as in the receipt CSV
+    moved = Decimal(r["total_amount"]).quantize(ZERO)  # positive: what the receipt moves
+    reversal = r["reversal_of"] is not None
+    expected_total = moved if reversal else -moved
+    kind = "Reversal" if reversal else "Write-off"
+    csv_path = Path(r["files_dir"]) / f"{r['receipt_no']}.csv"
     facts: list[tuple[str, str]] = [
         ("Receipt", f"{r['receipt_no']} ({kind.lower()})"),
         ("Created", str(r["created_at"])[:19]),
@@ -427,8 +444,10 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         ("Reason", f"{r['reason_code']}: {r['reason_text']}"),
         ("Adjustment code", r["adjustment_code"] or "(none)"),
     ]
-    if r["reversal_of"]:
-        facts.append(("Reverses", r["reversal_of"]))
+    if r["claim_status"]:
+        facts.append(("Claim status", r["claim_status"]))
+    if reversal:
+        facts.append(("Reverses", _reverses_words(r, lines.height)))
     if r["reversed_by"]:
         facts.append(("Reversed by", r["reversed_by"]))
     if r["determination_reference"]:
@@ -440,28 +459,59 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         ("As of", str(r["as_of"])),
         ("Balance type", r["balance_type"]),
         ("Lines", f"{r['line_count']:,}"),
-        ("Total", format_money(stored_total)),
-        ("CSV SHA-256", r["csv_sha256"] or "(no CSV file)"),
+        ("Amount given back" if reversal else "Amount written off", format_money(moved)),
+        ("Total", f"{format_money(lines_total)} (the sum of the lines: the signed change of the balances, "
+                  "as in the receipt CSV)"),
+        ("Receipt CSV", str(csv_path)),
+        ("CSV SHA-256", r["csv_sha256"]),
     ]
+    found_sha, sha_agrees = _file_sha256(csv_path, r["csv_sha256"])
     control = pl.DataFrame(
         {
-            "check": ["Line count", "Total amount"],
-            "receipt": [str(r["line_count"]), format_money(stored_total)],
-            "lines": [str(lines.height), format_money(lines_total)],
+            "check": ["Line count", "Total of the lines", "Receipt CSV SHA-256"],
+            "recorded": [f"{r['line_count']:,}", format_money(expected_total), r["csv_sha256"]],
+            "found": [f"{lines.height:,}", format_money(lines_total), found_sha],
             "agrees": [
                 "yes" if r["line_count"] == lines.height else "NO",
-                "yes" if stored_total == lines_total else "NO",
+                "yes" if expected_total == lines_total else "NO",
+                sha_agrees,
             ],
         }
     )
+    line_cols = [
+        "line_no", "transaction_id", "charge_id", "encounter_id", "patient_id", "group_key",
+        "date_of_service", "procedure_code", "bucket", "payer_id", "financial_class", "amount",
+        "reverses_transaction_id" if reversal else "reversed_by",
+    ]
     sections = (
         _section("control", "Control totals", control),
-        _section("lines", "Lines", lines, money=("amount",), total_row=False),
+        _section("lines", "Lines", lines, money=("amount",), columns=line_cols),
     )
     return Report(
         title=f"{kind} receipt {r['receipt_no']}", facts=tuple(facts), sections=sections,
-        lines=lines, total=stored_total, main="lines", money=("amount",),
+        lines=lines, total=lines_total, main="lines", money=("amount",),
     )
+
+
+def _reverses_words(r: dict[str, Any], lines: int) -> str:
+    """``WO-000001 (DECEASED, created 2026-11-23 10:00:00; 3 of its 94 lines)``."""
+    if r["original_reason_code"] is None:  # the reversed receipt is not in this store
+        return str(r["reversal_of"])
+    return (
+        f"{r['reversal_of']} ({r['original_reason_code']}, created {str(r['original_created_at'])[:19]}; "
+        f"{lines:,} of its {r['original_line_count']:,} lines)"
+    )
+
+
+def _file_sha256(path: Path, recorded: str) -> tuple[str, str]:
+    """What the receipt CSV on disk hashes to, and whether it agrees with the store."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "file not found", "not checked"
+    except OSError as exc:
+        return f"file unreadable ({exc.strerror})", "not checked"
+    return digest, "yes" if digest == recorded else "NO"
 
 
 def _criteria_words(text: str | None) -> str:
@@ -529,8 +579,8 @@ def report_history(ledger: Ledger, date_from: dt.date | str, date_to: dt.date | 
         )
 
     reversal_rows = receipts.filter(pl.col("reversal_of").is_not_null()).select(
-        "receipt_no", "created_date", "reversal_of", "preparer", "approver", "line_count",
-        pl.col("total_amount").cast(PL_MONEY), "note",
+        "receipt_no", "created_date", "reversal_of", "preparer", "line_count",
+        pl.col("total_amount").cast(PL_MONEY), pl.col("reason_text").alias("reversal_reason"),
     )
     hardship = receipts.filter(
         (pl.col("reason_code") == "FINANCIAL_HARDSHIP") & pl.col("reversal_of").is_null()
@@ -543,18 +593,21 @@ def report_history(ledger: Ledger, date_from: dt.date | str, date_to: dt.date | 
         pl.col("reason_code").is_in(sorted(WAIVER_REASONS)) & pl.col("government_patient") & ~is_rev
     ).select(
         "receipt_no", "created_date", "reason_code", "patient_id", "charge_id", "financial_class",
-        "written_off_amount",
+        "written_off_amount", "reversed_by",
     )
     credit_rows = credits.select(
         "charge_id", "encounter_id", "patient_id", "date_of_service", "balance_type", "payer_id",
         "financial_class", pl.col("balance").cast(PL_MONEY), "not_responsible",
     )
     writeoffs = receipts.filter(pl.col("reversal_of").is_null()).height
+    gross = _sum(lines.filter(~is_rev), "written_off_amount")
     facts = (
         ("Period", f"{start} to {end}"),
         ("Receipts", f"{receipts.height:,} ({writeoffs:,} write-offs, {receipts.height - writeoffs:,} reversals)"),
         ("Lines", f"{lines.height:,}"),
-        ("Total", format_money(net)),
+        ("Written off", format_money(gross)),
+        ("Reversed", format_money(gross - net)),
+        ("Total", f"{format_money(net)} net written off (write-offs less reversals)"),
         ("Flagged waivers", f"{waivers.height:,} lines of Medicare/Medicaid patients with a courtesy, administrative or custom reason"),
         ("Credit balances", f"{credits.height:,} lines waiting for refund review (as of the loaded extract)"),
     )
