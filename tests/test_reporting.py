@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -390,6 +391,7 @@ def test_receipt_report_totals_match_the_receipt_file_to_the_cent(scenario: Scen
     # every format shows the same total, to the cent
     text = flat(pdftotext(report.to_pdf(tmp_path / "r.pdf")))
     assert "Total -$4,078.30 (the sum of the lines" in text and "Amount written off $4,078.30" in text
+    assert "Total of the 94 lines: -$4,078.30" in text  # under the lines, on the last page
     assert manifest["csv_sha256"] in text and "Page 1 of" in text
     back = pl.read_csv(report.to_csv(tmp_path / "r.csv"), schema_overrides={"amount": PL_MONEY})
     assert back.height == 94 and back.get_column("amount").sum() == total
@@ -421,6 +423,27 @@ def test_reversal_receipt_says_what_it_reverses(scenario: Scenario, tmp_path: Pa
     text = flat(pdftotext(report.to_pdf(tmp_path / "v.pdf")))
     assert f"Total {format_money(total)} (the sum" in text and "Reverses WO-000001 (DECEASED" in text
     assert "Reverses" in text and original.get_column("transaction_id")[0] in text
+
+
+def test_a_long_receipt_drawn_fast_ends_with_its_total(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writeoff_analytics import reporting
+
+    monkeypatch.setattr(reporting, "FAST_PDF_LINES", 10)
+    total = csv_sum(scenario.hardship)
+    pages = pdf_text(report_receipt(scenario.ledger, "WO-000003").to_pdf(tmp_path / "fast.pdf"))
+    n = len(pages)
+    assert n >= 3 and all(f"Page {i} of {n}" in t for i, t in enumerate(pages, start=1))
+    last_rows = pages[-1].splitlines()
+    footer = f"Total of the {scenario.hardship.line_count} lines: {format_money(total)}"
+    assert footer in last_rows
+    money = re.compile(r"(-?)\$([\d,]+\.\d\d)")
+    amounts = [Decimal(sign + digits.replace(",", ""))
+               for t in pages for line in t.splitlines() if "WO-000003-" in line
+               for sign, digits in money.findall(line)]
+    assert len(amounts) == scenario.hardship.line_count
+    assert sum(amounts, Decimal("0.00")) == total
 
 
 def test_control_totals_catch_a_changed_or_missing_receipt_file(tmp_path: Path) -> None:
@@ -491,6 +514,10 @@ def test_history_report_matches_the_receipt_files_and_flags_waivers(scenario: Sc
     assert f"Total {format_money(net)} net written off" in text
     assert f"Written off {format_money(gross)}" in text and "FH-2026-17" in text and "Page 1 of" in text
     assert all(c in text for c in scenario.flagged_charges)
+    # the long credit table breaks across pages: its heading is never left alone on a page
+    pages = [flat(t) for t in pdf_text(tmp_path / "h.pdf")]
+    heading = next(i for i, t in enumerate(pages) if "Credit balances waiting for refund review" in t)
+    assert "Balance amount" in pages[heading] and expected_credits.get_column("charge_id")[0] in pages[heading]
     back = pl.read_csv(report.to_csv(tmp_path / "h.csv"),
                        schema_overrides={"amount": PL_MONEY, "written_off_amount": PL_MONEY})
     assert back.height == sum(r.line_count for r in scenario.receipts)

@@ -142,6 +142,8 @@ class Section:
         How many rows HTML and PDF show (``None``: all); CSV and Excel always hold all.
     columns
         The columns HTML and PDF show, in order (``frame`` may hold more).
+    footer
+        A line under the table (e.g. the total of a receipt's lines).
     """
 
     key: str
@@ -152,6 +154,7 @@ class Section:
     note: str = ""
     shown: int | None = None
     columns: tuple[str, ...] = ()
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -485,7 +488,8 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
     ]
     sections = (
         _section("control", "Control totals", control),
-        _section("lines", "Lines", lines, money=("amount",), columns=line_cols),
+        _section("lines", "Lines", lines, money=("amount",), columns=line_cols,
+                 footer=f"Total of the {lines.height:,} lines: {format_money(lines_total)}"),
     )
     return Report(
         title=f"{kind} receipt {r['receipt_no']}", facts=tuple(facts), sections=sections,
@@ -660,6 +664,7 @@ def _section(
     total_row: bool = False,
     note: str = "",
     shown: int | None = None,
+    footer: str = "",
 ) -> Section:
     shown_frame = frame if shown is None else frame.head(shown)
     if columns is not None:
@@ -682,7 +687,7 @@ def _section(
     if total_row and frame.height:
         gt = gt.tab_style(style=style.text(weight="bold"), locations=loc.body(rows=[shown_frame.height - 1]))
     return Section(key=key, title=title, frame=frame, gt=gt, money=tuple(money), note=note,
-                   shown=shown, columns=tuple(columns or frame.columns))
+                   shown=shown, columns=tuple(columns or frame.columns), footer=footer)
 
 
 def _gt(key: str, frame: pl.DataFrame, money: Sequence[str]) -> GT:
@@ -720,6 +725,8 @@ table.lines .r { text-align: right; }
 div.chart { margin: 4pt 0 6pt 0; }
 .gt_table { font-size: 8pt !important; }
 div[id^="wo-"] { break-inside: avoid; }
+div.long div[id^="wo-"] { break-inside: auto; }
+p.total { margin: 3pt 0 0 0; font-weight: bold; }
 """
 
 _PRINT_CSS = """
@@ -765,8 +772,14 @@ def _document(
             out.write('<p class="note">None.</p>')
         elif s.key == "lines":
             _write_lines_table(out, s)
+        elif s.frame.height > _SHORT_LINES:
+            # a long table may break across pages (its header repeats); kept whole, it would
+            # leave its heading alone at the foot of a page
+            out.write(f'<div class="long">{s.gt.as_raw_html()}</div>')
         else:
             out.write(s.gt.as_raw_html())
+        if s.footer and not s.frame.is_empty():
+            out.write(f'<p class="total">{html.escape(s.footer)}</p>')
     out.write("</body></html>")
     return out.getvalue()
 
@@ -788,7 +801,7 @@ def _pdf_bytes(report: Report) -> bytes:
     from writeoff_analytics import _pdf_lines
 
     labels, rows, right = _lines_text(long)
-    extra = _pdf_lines.page_count(len(rows))
+    extra = _pdf_lines.page_count(len(rows) + (1 if long.footer else 0))
     front_pages = len(weasyprint.HTML(string=_document(report, pdf=True, skip="lines")).render().pages)
     total = front_pages + extra
     front = weasyprint.HTML(
@@ -797,7 +810,7 @@ def _pdf_bytes(report: Report) -> bytes:
     assert front is not None
     back = _pdf_lines.draw_rows(
         title=report.title, heading=long.title, note=long.note, labels=labels, rows=rows,
-        right=right, first_page=front_pages + 1, total_pages=total,
+        right=right, first_page=front_pages + 1, total_pages=total, footer=long.footer,
     )
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(front)))
