@@ -486,6 +486,8 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         "date_of_service", "procedure_code", "bucket", "payer_id", "financial_class", "amount",
         "reverses_transaction_id" if reversal else "reversed_by",
     ]
+    if lines.get_column("payer_id").null_count() == lines.height:
+        line_cols.remove("payer_id")  # PATIENT lines name no payer (their class is the billed payer's)
     sections = (
         _section("control", "Control totals", control),
         _section("lines", "Lines", lines, money=("amount",), columns=line_cols,
