@@ -1,4 +1,4 @@
--- select_history_receipts: the receipts created in a date range, in number order.
+-- select_history_receipts: the receipts created in a date range, in number order; total_amount is what a receipt moves (positive), as its manifest says.
 -- params: date_from DATE, date_to DATE
 SELECT
     r.receipt_no,

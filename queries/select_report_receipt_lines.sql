@@ -1,4 +1,4 @@
--- select_report_receipt_lines: the lines of one receipt in line order, with date of service, procedure and the payer's financial class.
+-- select_report_receipt_lines: the lines of one receipt in line order, with date of service, procedure, the financial class of the line and the receipt that reversed each line, if any.
 -- params: receipt_no VARCHAR
 SELECT
     w.line_no,
@@ -11,10 +11,20 @@ SELECT
     b.procedure_code,
     w.bucket,
     w.payer_id,
-    coalesce(p.financial_class, 'SELF_PAY') AS financial_class,  -- DESIGN.md: no payer is SELF_PAY
+    -- DESIGN.md: the payer of a line is the billed payer for a PATIENT balance (a patient line
+    -- stores no payer_id) and the current payer for INSURANCE; no payer is SELF_PAY.
+    coalesce(
+        CASE WHEN w.bucket = 'PATIENT' THEN b.billed_financial_class ELSE p.financial_class END,
+        'SELF_PAY'
+    ) AS financial_class,
     w.amount,
     w.posted_date,
-    w.reverses_transaction_id
+    w.reverses_transaction_id,
+    (
+        SELECT min(x.receipt_no)
+        FROM writeoff_lines AS x
+        WHERE x.reverses_transaction_id = w.transaction_id
+    ) AS reversed_by
 FROM writeoff_lines AS w
 LEFT JOIN charge_balances AS b ON b.charge_id = w.charge_id
 LEFT JOIN payers AS p ON p.payer_id = w.payer_id

@@ -11,12 +11,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.test_reporting import AS_OF, demo_ledger, insert_receipt, pdftotext
+from tests.test_reporting import AS_OF, CONFIG, csv_sum, demo_ledger, flat, pdftotext
+from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import LINE_SCHEMA, find_candidates
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
+from writeoff_analytics.receipts import Receipt, commit_batch, get_receipt
 
 
 def writeoff(*args: str) -> subprocess.CompletedProcess[str]:
@@ -26,14 +28,20 @@ def writeoff(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ledger.duckdb"
+    """The demo store with one real commit: the first group of the deceased preset (WO-000001)."""
+    folder = tmp_path_factory.mktemp("store")
+    path = folder / "ledger.duckdb"
     ledger = demo_ledger(str(path))
-    first = find_candidates(ledger, criteria_from_preset("deceased"), today=AS_OF).lines.row(0, named=True)
-    insert_receipt(ledger, "WO-000001",
-                   [(first["charge_id"], first["encounter_id"], first["patient_id"], "PATIENT",
-                     first["payer_id"], str(-first["balance"]))],
-                   reason="DECEASED", created="2026-11-02 10:00:00")
+    found = find_candidates(ledger, criteria_from_preset("deceased"), today=AS_OF)
+    batch = Batch.from_candidates(found, reason="DECEASED", adjustment_code="DEC-WO")
+    groups = found.lines.get_column("group_key")
+    batch = batch.exclude_groups(sorted(set(groups) - {groups[0]}))
+    commit_batch(ledger, batch, user="ana", receipts_dir=folder / "receipts", config=CONFIG)
     return path
+
+
+def committed(store: Path) -> Receipt:
+    return get_receipt(Ledger(store), "WO-000001")
 
 
 def test_preset_report_as_pdf(store: Path, tmp_path: Path) -> None:
@@ -63,19 +71,37 @@ def test_criteria_file_report_as_csv(store: Path, tmp_path: Path) -> None:
 
 
 def test_receipt_report_as_xlsx(store: Path, tmp_path: Path) -> None:
+    receipt = committed(store)
+    total = csv_sum(receipt)  # the receipt file, summed: negative for a write-off
+    assert total == -receipt.total < Decimal("0.00")
     out = tmp_path / "r.xlsx"
     proc = writeoff("report", "--receipt", "1", "--format", "xlsx", "--output", str(out), "--db", str(store))
     assert proc.returncode == 0, proc.stderr
-    assert "receipt WO-000001: 1 lines" in proc.stdout
+    assert f"receipt WO-000001: {receipt.line_count} lines, total {format_money(total)} -> {out}" in proc.stdout
     lines = pl.read_excel(out, sheet_name="Lines", schema_overrides={"amount": PL_MONEY})
-    assert lines.height == 1 and lines.get_column("amount").sum() < Decimal("0.00")
+    assert lines.height == receipt.line_count and lines.get_column("amount").sum() == total
+    facts = dict(pl.read_excel(out, sheet_name="Report", has_header=False).rows()[1:])
+    assert facts["CSV SHA-256"] == receipt.csv_sha256 and facts["Receipt"] == "WO-000001 (write-off)"
+
+
+def test_receipt_report_as_pdf(store: Path, tmp_path: Path) -> None:
+    receipt = committed(store)
+    out = tmp_path / "r.pdf"
+    proc = writeoff("report", "--receipt", "WO-000001", "--output", str(out), "--db", str(store))
+    assert proc.returncode == 0, proc.stderr
+    text = flat(pdftotext(out))
+    assert f"Total {format_money(csv_sum(receipt))} (the sum of the lines" in text
+    assert receipt.csv_sha256 in text and "DEC-WO" in text and "Page 1 of 1" in text
 
 
 def test_history_report_as_html(store: Path, tmp_path: Path) -> None:
+    receipt = committed(store)
     out = tmp_path / "h.html"
-    proc = writeoff("report", "--history", "--from", "2026-11-01", "--to", "2026-11-30",
+    today = dt.date.today()
+    proc = writeoff("report", "--history", "--from", str(today - dt.timedelta(days=1)), "--to", str(today),
                     "--output", str(out), "--db", str(store))
     assert proc.returncode == 0, proc.stderr
+    assert f"total {format_money(-csv_sum(receipt))} -> {out}" in proc.stdout
     text = out.read_text(encoding="utf-8")
     assert "Write-offs by reason" in text and "DECEASED" in text and "Credit balances" in text
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,9 @@ import pytest
 from great_tables import GT
 from pypdf import PdfReader
 
-from tests.conftest import EXAMPLE_TABLES, REPO, build_ledger
+from tests.batch_support import find, make_store
+from tests.conftest import REPO
+from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import (
     LINE_SCHEMA,
     Candidates,
@@ -28,10 +33,13 @@ from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.demo import build_demo_frames
 from writeoff_analytics.errors import HistoryError
+from writeoff_analytics.history import reverse_receipt
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import conform, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
+from writeoff_analytics.permissions import Config, Permission
+from writeoff_analytics.receipts import Receipt, commit_batch
 from writeoff_analytics.reporting import (
     Report,
     report_candidates,
@@ -238,17 +246,6 @@ def test_long_lines_are_drawn_fast_with_headers_and_page_numbers(
     assert sum(amounts, Decimal("0.00")) == small_balance.total
 
 
-def test_candidate_pdf_first_page_png_for_a_person(small_balance_pdf: Path) -> None:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / "candidate_report_page1"
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-                    str(small_balance_pdf), str(target)], check=True)
-    png = target.with_suffix(".png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 def test_max_lines_limits_the_shown_lines_not_the_exports(tmp_path: Path) -> None:
     c = make_candidates(HAND)
     report = report_candidates(c, max_lines=2)
@@ -261,144 +258,278 @@ def test_max_lines_limits_the_shown_lines_not_the_exports(tmp_path: Path) -> Non
 
 # ------------------------------------------------------------------ receipts and history
 
-
-def insert_receipt(
-    ledger: Ledger,
-    receipt_no: str,
-    lines: Sequence[tuple[str, str, str, str, str | None, str]],
-    *,
-    reason: str = "SMALL_BALANCE",
-    created: str = "2026-11-02 10:00:00",
-    reversal_of: str | None = None,
-    determination_reference: str | None = None,
-    reverses: Sequence[str | None] | None = None,
-) -> None:
-    """Write one receipt and its lines straight into the store tables (until batches lands)."""
-    amounts = [Decimal(line[5]) for line in lines]
-    criteria = Criteria("PATIENT", "ENCOUNTER", as_of="2026-11-01").to_dict()
-    seq = int(receipt_no.split("-")[1])
-    with ledger.transaction() as con:
-        con.execute(
-            "INSERT INTO receipts (receipt_no, seq, batch_key, created_at, preparer, approver, balance_type,"
-            " reason_code, reason_text, adjustment_code, claim_status, note, determination_reference,"
-            " criteria_json, as_of, ledger_fingerprint, line_count, total_amount, csv_sha256, reversal_of,"
-            " files_state) VALUES ($1, $2, $3, CAST($4 AS TIMESTAMP), 'ana', 'sup', 'PATIENT', $5, $6, 'ADJ9',"
-            " NULL, 'quarterly clean-up', $7, $8, DATE '2026-11-01', 'fp', $9, $10, 'abc123', $11, 'COMPLETE')",
-            [receipt_no, seq, f"key-{seq}", created, reason, reason.lower(), determination_reference,
-             json.dumps(criteria), len(lines), sum(amounts, Decimal("0.00")), reversal_of],
-        ).fetchall()
-        for i, (charge, enc, patient, bucket, payer, amount) in enumerate(lines, start=1):
-            con.execute(
-                "INSERT INTO writeoff_lines VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                " DATE '2026-11-02', $11)",
-                [receipt_no, i, f"{receipt_no}-{i}", charge, enc, patient, enc, bucket, payer,
-                 Decimal(amount), None if reverses is None else reverses[i - 1]],
-            ).fetchall()
+#: Every permission for everyone: the receipts tests' config.
+CONFIG = Config(users={"ana": frozenset(Permission), "sam": frozenset(Permission)})
+GOVERNMENT = ("MEDICARE", "MEDICARE_ADVANTAGE", "MEDICAID", "MEDICAID_MANAGED_CARE")
 
 
-@pytest.fixture
-def history_ledger() -> Ledger:
-    tables = {k: list(v) for k, v in EXAMPLE_TABLES.items()}
-    tables["patients"] = [*tables["patients"], {"patient_id": "0009999"}]
-    tables["encounters"] = [*tables["encounters"],
-                            {"encounter_id": "E2", "patient_id": "0009999", "date_of_service": "2026-03-01"}]
-    tables["charges"] = [*tables["charges"],
-                         {"charge_id": "C2", "encounter_id": "E2", "procedure_code": "99214",
-                          "charge_amount": "80.00", "posted_date": "2026-03-01"}]
-    tables["transactions"] = [*tables["transactions"],
-                              {"transaction_id": "T9", "charge_id": "C2", "posted_date": "2026-03-05",
-                               "type": "PATIENT_PAYMENT", "responsibility": "PATIENT", "amount": "-95.00"}]
-    ledger = build_ledger(**tables)
-    insert_receipt(ledger, "WO-000001", [("C1", "E1", "0004567", "PATIENT", "P-MCR", "-40.00")],
-                   reason="COURTESY", created="2026-10-30 09:00:00")
-    insert_receipt(ledger, "WO-000002", [("C1", "E1", "0004567", "PATIENT", "P-MCR", "-12.34"),
-                                         ("C2", "E2", "0009999", "PATIENT", None, "-7.66")],
-                   reason="FINANCIAL_HARDSHIP", determination_reference="FH-2026-17",
-                   created="2026-11-02 10:00:00")
-    insert_receipt(ledger, "WO-000003", [("C2", "E2", "0009999", "PATIENT", None, "7.66")],
-                   reason="FINANCIAL_HARDSHIP", reversal_of="WO-000002", created="2026-11-03 11:00:00",
-                   reverses=["WO-000002-2"])
-    insert_receipt(ledger, "WO-000004", [("C2", "E2", "0009999", "PATIENT", None, "-5.00")],
-                   reason="COURTESY", created="2026-11-04 12:00:00")
-    insert_receipt(ledger, "WO-000005", [("C1", "E1", "0004567", "PATIENT", "P-MCR", "-1.00")],
-                   reason="SMALL_BALANCE", created="2026-12-01 12:00:00")
-    return ledger
+@dataclass(frozen=True)
+class Scenario:
+    """Real commits on the demo ledger: what each batch held and the receipts it made."""
+
+    ledger: Ledger
+    deceased: Receipt  # DECEASED, every line of the preset
+    reversal: Receipt  # reverses the lines of the deceased receipt's first group
+    hardship: Receipt  # FINANCIAL_HARDSHIP with a determination reference
+    courtesy: Receipt  # COURTESY: three Medicare lines (flagged) and two commercial ones (not)
+    batches: dict[str, pl.DataFrame]  # receipt_no -> the batch's candidate lines
+    reversed_charges: tuple[str, ...]
+    flagged_charges: tuple[str, ...]
+
+    @property
+    def receipts(self) -> tuple[Receipt, ...]:
+        return (self.deceased, self.reversal, self.hardship, self.courtesy)
 
 
-def test_receipt_report_header_control_totals_and_lines(history_ledger: Ledger, tmp_path: Path) -> None:
-    report = report_receipt(history_ledger, "WO-000002")
+def commit_scenario(ledger: Ledger, receipts_dir: Path) -> Scenario:
+    """Commit, partly reverse, commit a hardship and a courtesy batch, through the real code."""
+
+    def commit(candidates: Candidates, **kw: Any) -> Receipt:
+        batch = Batch.from_candidates(candidates, **kw)
+        return commit_batch(ledger, batch, user="ana", approver="sam", receipts_dir=receipts_dir, config=CONFIG)
+
+    deceased = find_candidates(ledger, criteria_from_preset("deceased"), today=AS_OF)
+    r1 = commit(deceased, reason="DECEASED", adjustment_code="DEC-WO", note="estates closed in October")
+    first_group = deceased.lines.get_column("group_key")[0]
+    reversed_charges = tuple(deceased.lines.filter(pl.col("group_key") == first_group).get_column("charge_id"))
+    r2 = reverse_receipt(ledger, r1.receipt_no, charge_ids=reversed_charges, reason="estate paid in full",
+                         user="sam", receipts_dir=receipts_dir, config=CONFIG)
+    hardship = find_candidates(ledger, criteria_from_preset("hardship"), today=AS_OF)
+    r3 = commit(hardship, reason="FINANCIAL_HARDSHIP", determination_reference="FH-2026-17",
+                adjustment_code="FH-WO")
+    small = find_candidates(ledger, criteria_from_preset("small-balance"), today=AS_OF)
+    with ledger.connect() as con:
+        rows = con.execute("SELECT patient_id, payer_id FROM coverages").fetchall()
+    coverages = pl.DataFrame(rows, schema=["patient_id", "payer_id"], orient="row")
+    government_patients = set(
+        coverages.join(ledger.frame("payers"), on="payer_id")
+        .filter(pl.col("financial_class").is_in(GOVERNMENT)).get_column("patient_id")
+    )
+    lines = small.lines
+    medicare = lines.filter(pl.col("financial_class") == "MEDICARE").head(3)
+    commercial = lines.filter(
+        (pl.col("financial_class") == "COMMERCIAL") & ~pl.col("patient_id").is_in(sorted(government_patients))
+    ).head(2)
+    keep = [*medicare.get_column("charge_id"), *commercial.get_column("charge_id")]
+    assert len(keep) == 5
+    courtesy = Batch.from_candidates(small, reason="COURTESY").exclude_lines(
+        lines.filter(~pl.col("charge_id").is_in(keep)).get_column("charge_id")
+    )
+    r4 = commit_batch(ledger, courtesy, user="ana", receipts_dir=receipts_dir, config=CONFIG)
+    batches = {
+        r1.receipt_no: deceased.lines,
+        r3.receipt_no: hardship.lines,
+        r4.receipt_no: courtesy.lines,
+    }
+    return Scenario(ledger, r1, r2, r3, r4, batches, reversed_charges,
+                    tuple(medicare.get_column("charge_id")))
+
+
+def receipt_csv(receipt: Receipt) -> pl.DataFrame:
+    """The receipt's CSV file, read back, ``amount`` exact."""
+    return pl.read_csv(receipt.csv_path, infer_schema=False).with_columns(pl.col("amount").cast(PL_MONEY))
+
+
+def csv_sum(receipt: Receipt) -> Decimal:
+    return Decimal(receipt_csv(receipt).get_column("amount").sum())
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return commit_scenario(demo_ledger(), tmp_path_factory.mktemp("receipts"))
+
+
+def test_the_scenario_commits_what_it_says(scenario: Scenario) -> None:
+    assert [r.receipt_no for r in scenario.receipts] == ["WO-000001", "WO-000002", "WO-000003", "WO-000004"]
+    assert scenario.reversal.reversal_of == "WO-000001" and 1 <= len(scenario.reversed_charges) < 94
+    assert scenario.deceased.line_count == 94 and scenario.deceased.total == Decimal("4078.30")
+    # the store's sign conventions, which the reports rely on
+    assert csv_sum(scenario.deceased) == -scenario.deceased.total
+    assert csv_sum(scenario.reversal) == scenario.reversal.total > 0
+    assert all(r.files_state == "WRITTEN" for r in scenario.receipts)
+
+
+def test_receipt_report_totals_match_the_receipt_file_to_the_cent(scenario: Scenario, tmp_path: Path) -> None:
+    receipt = scenario.deceased
+    on_file = receipt_csv(receipt)
+    total = csv_sum(receipt)
+    assert total == Decimal("-4078.30")
+    manifest = json.loads(receipt.json_path.read_text(encoding="utf-8"))
+    report = report_receipt(scenario.ledger, receipt.receipt_no)
     facts = dict(report.facts)
-    assert report.total == Decimal("-20.00")
-    assert facts["Receipt"] == "WO-000002 (write-off)"
-    assert facts["Reversed by"] == "WO-000003"
-    assert facts["Determination reference"] == "FH-2026-17"
-    assert facts["CSV SHA-256"] == "abc123" and facts["Adjustment code"] == "ADJ9"
-    assert facts["Criteria"].startswith("Patient balances, written off by encounter")
-    assert report.section("control").frame.get_column("agrees").to_list() == ["yes", "yes"]
+    assert report.title == "Write-off receipt WO-000001"
+    assert report.total == total and isinstance(report.total, Decimal)
+    assert facts["Receipt"] == "WO-000001 (write-off)"
+    assert facts["Reversed by"] == "WO-000002"
+    assert facts["Amount written off"] == "$4,078.30" == format_money(Decimal(manifest["total"]))
+    assert facts["Total"].startswith("-$4,078.30 ")
+    assert facts["CSV SHA-256"] == manifest["csv_sha256"] == hashlib.sha256(receipt.csv_path.read_bytes()).hexdigest()
+    assert facts["Receipt CSV"] == str(receipt.csv_path)
+    assert (facts["Preparer"], facts["Approver"], facts["Adjustment code"], facts["Note"]) == (
+        "ana", "sam", "DEC-WO", "estates closed in October")
+    assert facts["Reason"] == "DECEASED: Deceased patient"
+    assert facts["Criteria"] == Criteria.from_dict(manifest["criteria"]).describe()
+    assert report.section("control").frame.rows() == [
+        ("Line count", "94", "94", "yes"),
+        ("Total of the lines", "-$4,078.30", "-$4,078.30", "yes"),
+        ("Receipt CSV SHA-256", manifest["csv_sha256"], manifest["csv_sha256"], "yes"),
+    ]
     lines = report.section("lines").frame
-    assert lines.get_column("financial_class").to_list() == ["MEDICARE", "SELF_PAY"]
-    assert lines.get_column("amount").to_list() == [Decimal("-12.34"), Decimal("-7.66")]
-    pdf = report.to_pdf(tmp_path / "r.pdf")
-    text = pdftotext(pdf)
-    assert "-$20.00" in text and "Page 1 of 1" in text and "FH-2026-17" in text
+    assert lines.select("transaction_id", "charge_id", "amount").rows() == on_file.select(
+        "transaction_id", "charge_id", "amount").rows()
+    # a patient line stores no payer: its class is the billed payer's, as the candidates had it
+    batch = scenario.batches[receipt.receipt_no]
+    assert dict(lines.select("charge_id", "financial_class").iter_rows()) == dict(
+        batch.select("charge_id", "financial_class").iter_rows())
+    reversed_by = lines.filter(pl.col("reversed_by").is_not_null())
+    assert sorted(reversed_by.get_column("charge_id")) == sorted(scenario.reversed_charges)
+    assert set(reversed_by.get_column("reversed_by")) == {"WO-000002"}
+    # every format shows the same total, to the cent
+    text = flat(pdftotext(report.to_pdf(tmp_path / "r.pdf")))
+    assert "Total -$4,078.30 (the sum of the lines" in text and "Amount written off $4,078.30" in text
+    assert "Total of the 94 lines: -$4,078.30" in text  # under the lines, on the last page
+    assert manifest["csv_sha256"] in text and "Page 1 of" in text
     back = pl.read_csv(report.to_csv(tmp_path / "r.csv"), schema_overrides={"amount": PL_MONEY})
-    assert back.get_column("amount").sum() == Decimal("-20.00")
+    assert back.height == 94 and back.get_column("amount").sum() == total
     xl = pl.read_excel(report.to_xlsx(tmp_path / "r.xlsx"), sheet_name="Lines",
                        schema_overrides={"amount": PL_MONEY})
-    assert xl.get_column("amount").sum() == Decimal("-20.00")
-    assert "WO-000002" in report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert xl.get_column("amount").sum() == total
+    html_text = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert manifest["csv_sha256"] in html_text and "-$4,078.30" in html_text
 
 
-def test_reversal_receipt_says_what_it_reverses(history_ledger: Ledger) -> None:
-    report = report_receipt(history_ledger, "WO-000003")
+def test_reversal_receipt_says_what_it_reverses(scenario: Scenario, tmp_path: Path) -> None:
+    receipt = scenario.reversal
+    n = len(scenario.reversed_charges)
+    total = csv_sum(receipt)
+    report = report_receipt(scenario.ledger, receipt.receipt_no)
     facts = dict(report.facts)
-    assert facts["Receipt"] == "WO-000003 (reversal)" and facts["Reverses"] == "WO-000002"
-    assert report.title == "Reversal receipt WO-000003"
-    assert report.section("lines").frame.get_column("reverses_transaction_id").to_list() == ["WO-000002-2"]
+    assert report.title == "Reversal receipt WO-000002"
+    assert facts["Receipt"] == "WO-000002 (reversal)"
+    created = scenario.deceased.created_at.isoformat(sep=" ", timespec="seconds")
+    assert facts["Reverses"] == f"WO-000001 (DECEASED, created {created}; {n} of its 94 lines)"
+    assert facts["Reason"] == "REVERSAL: estate paid in full"
+    assert report.total == total == receipt.total > 0
+    assert facts["Amount given back"] == format_money(total)
+    assert [r[3] for r in report.section("control").frame.rows()] == ["yes", "yes", "yes"]
+    original = receipt_csv(scenario.deceased).filter(pl.col("charge_id").is_in(list(scenario.reversed_charges)))
+    lines = report.section("lines").frame
+    assert lines.get_column("reverses_transaction_id").to_list() == original.get_column("transaction_id").to_list()
+    assert lines.get_column("amount").to_list() == [-a for a in original.get_column("amount")]
+    text = flat(pdftotext(report.to_pdf(tmp_path / "v.pdf")))
+    assert f"Total {format_money(total)} (the sum" in text and "Reverses WO-000001 (DECEASED" in text
+    assert "Reverses" in text and original.get_column("transaction_id")[0] in text
 
 
-def test_unknown_receipt_is_a_history_error(history_ledger: Ledger) -> None:
+def test_a_long_receipt_drawn_fast_ends_with_its_total(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writeoff_analytics import reporting
+
+    monkeypatch.setattr(reporting, "FAST_PDF_LINES", 10)
+    total = csv_sum(scenario.hardship)
+    pages = pdf_text(report_receipt(scenario.ledger, "WO-000003").to_pdf(tmp_path / "fast.pdf"))
+    n = len(pages)
+    assert n >= 3 and all(f"Page {i} of {n}" in t for i, t in enumerate(pages, start=1))
+    last_rows = pages[-1].splitlines()
+    footer = f"Total of the {scenario.hardship.line_count} lines: {format_money(total)}"
+    assert footer in last_rows
+    money = re.compile(r"(-?)\$([\d,]+\.\d\d)")
+    amounts = [Decimal(sign + digits.replace(",", ""))
+               for t in pages for line in t.splitlines() if "WO-000003-" in line
+               for sign, digits in money.findall(line)]
+    assert len(amounts) == scenario.hardship.line_count
+    assert sum(amounts, Decimal("0.00")) == total
+
+
+def test_control_totals_catch_a_changed_or_missing_receipt_file(tmp_path: Path) -> None:
+    ledger = make_store()
+    receipt = commit_batch(ledger, Batch.from_candidates(find(ledger), reason="NO_BALANCE_BILLING"),
+                           user="ana", receipts_dir=tmp_path, config=CONFIG)
+    assert report_receipt(ledger, receipt.receipt_no).section("control").frame.get_column("agrees").to_list() == [
+        "yes", "yes", "yes"]
+    receipt.csv_path.write_bytes(receipt.csv_path.read_bytes().replace(b"-40.00", b"-4.00"))
+    control = report_receipt(ledger, receipt.receipt_no).section("control").frame
+    assert control.row(2)[2:] == (hashlib.sha256(receipt.csv_path.read_bytes()).hexdigest(), "NO")
+    receipt.csv_path.unlink()
+    control = report_receipt(ledger, receipt.receipt_no).section("control").frame
+    assert control.row(2)[2:] == ("file not found", "not checked")
+
+
+def test_unknown_receipt_is_a_history_error(scenario: Scenario) -> None:
     with pytest.raises(HistoryError, match="WO-000042 is not in"):
-        report_receipt(history_ledger, "WO-000042")
+        report_receipt(scenario.ledger, "WO-000042")
 
 
-def test_history_report_sums_flags_and_lists(history_ledger: Ledger, tmp_path: Path) -> None:
-    report = report_history(history_ledger, "2026-11-01", dt.date(2026, 11, 30))
-    # WO-000002 (20.00) + WO-000004 (5.00) - reversal WO-000003 (7.66); WO-000001/5 are outside
-    assert report.total == Decimal("17.34")
-    by_reason = report.section("by_reason").frame
-    assert by_reason.rows() == [
-        ("COURTESY", 1, 1, Decimal("5.00"), Decimal("0.00"), Decimal("5.00")),
-        ("FINANCIAL_HARDSHIP", 2, 3, Decimal("20.00"), Decimal("7.66"), Decimal("12.34")),
+def test_history_report_matches_the_receipt_files_and_flags_waivers(scenario: Scenario, tmp_path: Path) -> None:
+    today = dt.date.today()
+    report = report_history(scenario.ledger, today - dt.timedelta(days=1), today)
+    # the net written off is what the receipt files, summed, take off the balances
+    net = -sum((csv_sum(r) for r in scenario.receipts), Decimal("0.00"))
+    reversed_amount = scenario.reversal.total
+    assert report.total == net and isinstance(report.total, Decimal)
+    gross = scenario.deceased.total + scenario.hardship.total + scenario.courtesy.total
+    assert net == gross - reversed_amount
+    facts = dict(report.facts)
+    assert facts["Receipts"] == "4 (3 write-offs, 1 reversals)"
+    assert (facts["Written off"], facts["Reversed"]) == (format_money(gross), format_money(reversed_amount))
+    n = len(scenario.reversed_charges)
+    # the reversal counts against the reason of the receipt it reverses
+    assert report.section("by_reason").frame.rows() == [
+        ("COURTESY", 1, 5, scenario.courtesy.total, Decimal("0.00"), scenario.courtesy.total),
+        ("DECEASED", 2, 94 + n, scenario.deceased.total, reversed_amount,
+         scenario.deceased.total - reversed_amount),
+        ("FINANCIAL_HARDSHIP", 1, scenario.hardship.line_count, scenario.hardship.total, Decimal("0.00"),
+         scenario.hardship.total),
     ]
+    # by financial class: the classes the candidates had (a patient line's billed payer)
+    written = pl.concat(scenario.batches.values()).group_by("financial_class").agg(
+        pl.col("writeoff_amount").sum().cast(PL_MONEY))
     by_class = report.section("by_class").frame
-    assert by_class.get_column("financial_class").to_list() == ["MEDICARE", "SELF_PAY"]
-    assert by_class.get_column("net").sum() == Decimal("17.34")
-    assert report.section("by_month").frame.get_column("month").to_list() == ["2026-11"]
-    assert report.section("reversals").frame.select("receipt_no", "reversal_of").rows() == [("WO-000003", "WO-000002")]
-    assert report.section("hardship").frame.select("receipt_no", "determination_reference").rows() == [
-        ("WO-000002", "FH-2026-17")
+    assert dict(by_class.select("financial_class", "written_off").iter_rows()) == dict(written.iter_rows())
+    assert by_class.get_column("net").sum() == net
+    assert report.section("by_month").frame.rows() == [
+        (today.strftime("%Y-%m"), 4, 94 + n + scenario.hardship.line_count + 5, gross, reversed_amount, net)
     ]
-    # 0009999 has no Medicare/Medicaid coverage: its courtesy write-off is not flagged
-    assert report.section("waivers").frame.is_empty()
-    wide = report_history(history_ledger, "2026-10-01", "2026-12-31")
-    assert wide.section("waivers").frame.select("receipt_no", "patient_id", "written_off_amount").rows() == [
-        ("WO-000001", "0004567", Decimal("40.00"))
+    assert report.section("reversals").frame.select("receipt_no", "reversal_of", "total_amount", "reversal_reason").rows() == [
+        ("WO-000002", "WO-000001", reversed_amount, "estate paid in full")
     ]
-    assert wide.total == Decimal("58.34")
-    text = pdftotext(report.to_pdf(tmp_path / "h.pdf"))
-    if shutil.which("pdftoppm"):  # for a person to look at
-        ARTIFACTS.mkdir(exist_ok=True)
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-                        str(tmp_path / "h.pdf"), str(ARTIFACTS / "history_report_page1")], check=True)
-    assert "Total $17.34" in " ".join(text.split()) and "FH-2026-17" in text and "Page 1 of" in text
-    csv_back = pl.read_csv(report.to_csv(tmp_path / "h.csv"), schema_overrides={"amount": PL_MONEY,
-                                                                               "written_off_amount": PL_MONEY})
-    assert csv_back.height == 4 and csv_back.get_column("written_off_amount").sum() == Decimal("17.34")
+    assert report.section("hardship").frame.select("receipt_no", "determination_reference", "total_amount").rows() == [
+        ("WO-000003", "FH-2026-17", scenario.hardship.total)
+    ]
+    # the courtesy write-off of Medicare patients is flagged; the commercial patients' is not
+    waivers = report.section("waivers").frame
+    assert set(waivers.get_column("receipt_no")) == {"WO-000004"}
+    assert sorted(waivers.get_column("charge_id")) == sorted(scenario.flagged_charges)
+    expected_credits = find_credit_balances(scenario.ledger)
+    credits = report.section("credits").frame
+    assert credits.height == expected_credits.height > 0
+    assert credits.get_column("balance").sum() == expected_credits.get_column("balance").sum()
+    # every format shows the same totals, to the cent
+    text = flat(pdftotext(report.to_pdf(tmp_path / "h.pdf")))
+    assert f"Total {format_money(net)} net written off" in text
+    assert f"Written off {format_money(gross)}" in text and "FH-2026-17" in text and "Page 1 of" in text
+    assert all(c in text for c in scenario.flagged_charges)
+    # the long credit table breaks across pages: its heading is never left alone on a page
+    pages = [flat(t) for t in pdf_text(tmp_path / "h.pdf")]
+    heading = next(i for i, t in enumerate(pages) if "Credit balances waiting for refund review" in t)
+    assert "Balance amount" in pages[heading] and expected_credits.get_column("charge_id")[0] in pages[heading]
+    back = pl.read_csv(report.to_csv(tmp_path / "h.csv"),
+                       schema_overrides={"amount": PL_MONEY, "written_off_amount": PL_MONEY})
+    assert back.height == sum(r.line_count for r in scenario.receipts)
+    assert back.get_column("written_off_amount").sum() == net == -back.get_column("amount").sum()
     xl = pl.read_excel(report.to_xlsx(tmp_path / "h.xlsx"), sheet_name="by_reason",
                        schema_overrides={"net": PL_MONEY})
-    assert xl.get_column("net").sum() == Decimal("17.34")
-    assert "Write-offs by reason" in report.to_html(tmp_path / "h.html").read_text(encoding="utf-8")
+    assert xl.get_column("net").sum() == net
+    html_text = report.to_html(tmp_path / "h.html").read_text(encoding="utf-8")
+    assert "Write-offs by reason" in html_text and format_money(net) in html_text
+    # a range before the commits holds nothing
+    empty = report_history(scenario.ledger, "2026-01-01", today - dt.timedelta(days=2))
+    assert empty.total == Decimal("0.00") and empty.section("by_reason").frame.is_empty()
 
 
 def test_history_lists_credit_balances_for_refund_review(demo: Ledger, tmp_path: Path) -> None:
@@ -413,6 +544,31 @@ def test_history_lists_credit_balances_for_refund_review(demo: Ledger, tmp_path:
     assert xl.get_column("balance").sum() == expected.get_column("balance").sum()
 
 
-def test_history_refuses_a_reversed_range(history_ledger: Ledger) -> None:
+def test_history_refuses_a_reversed_range(demo: Ledger) -> None:
     with pytest.raises(ValueError, match="swap the dates"):
-        report_history(history_ledger, "2026-12-01", "2026-11-01")
+        report_history(demo, "2026-12-01", "2026-11-01")
+
+
+# ----------------------------------------------------------------------- for a person
+
+
+def test_first_pages_as_png_for_a_person(
+    small_balance_pdf: Path, scenario: Scenario, tmp_path: Path
+) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    today = dt.date.today()
+    pdfs = {
+        "candidate_report": small_balance_pdf,
+        "receipt_report": report_receipt(scenario.ledger, "WO-000001").to_pdf(tmp_path / "r.pdf"),
+        "reversal_report": report_receipt(scenario.ledger, "WO-000002").to_pdf(tmp_path / "v.pdf"),
+        "history_report": report_history(scenario.ledger, today - dt.timedelta(days=1), today).to_pdf(
+            tmp_path / "h.pdf"),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, pdf in pdfs.items():
+        target = ARTIFACTS / f"{name}_page1"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(target)], check=True)
+        png = target.with_suffix(".png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

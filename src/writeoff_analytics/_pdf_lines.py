@@ -46,6 +46,7 @@ def draw_rows(
     right: Sequence[bool],
     first_page: int,
     total_pages: int,
+    footer: str = "",
 ) -> bytes:
     """Return a PDF of ``rows`` under a repeated header row.
 
@@ -63,6 +64,9 @@ def draw_rows(
         Per column: right-align (money, numbers).
     first_page, total_pages
         The number of the first page these rows get, and the whole report's page count.
+    footer
+        A bold line after the last row (e.g. the total); it takes a row's place, so the
+        pages are ``page_count(len(rows) + 1)``.
     """
     widths = [len(label) for label in labels]
     for row in rows:
@@ -93,6 +97,9 @@ def draw_rows(
     resources = pydyf.Dictionary({"Font": fonts.reference})
     pdf.add_object(resources)
     header = line(labels)
+    end_marker = tuple([footer])  # a fresh object: stands for the footer line among the rows
+    if footer:
+        rows = [*rows, end_marker]
     start, page_no = 0, first_page
     while start < len(rows) or start == 0:
         first = start == 0
@@ -120,7 +127,11 @@ def draw_rows(
         s.set_text_matrix(1, 0, 0, 1, LEFT, y)
         for row in chunk:
             s.move_text_to(0, -LINE)
-            s.show_text_string(_latin(line(row)))
+            if row is end_marker:
+                s.set_font_size("F4", FONT + 0.5)
+                s.show_text_string(_latin(footer))
+            else:
+                s.show_text_string(_latin(line(row)))
         s.end_text()
         _gray(s, 0.33)
         _text(s, "F3", 7.5, LEFT, BOTTOM - 16, title)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import json
@@ -109,6 +110,13 @@ _LABELS = {
     "not_responsible": "Not responsible",
     "note": "Note",
     "total_amount": "Total",
+    "check": "Check",
+    "recorded": "Recorded in the store",
+    "found": "Found",
+    "agrees": "Agrees",
+    "reversed_by": "Reversed by",
+    "reversal_reason": "Why reversed",
+    "written_off_amount": "Written off",
 }
 
 
@@ -134,6 +142,8 @@ class Section:
         How many rows HTML and PDF show (``None``: all); CSV and Excel always hold all.
     columns
         The columns HTML and PDF show, in order (``frame`` may hold more).
+    footer
+        A line under the table (e.g. the total of a receipt's lines).
     """
 
     key: str
@@ -144,6 +154,7 @@ class Section:
     note: str = ""
     shown: int | None = None
     columns: tuple[str, ...] = ()
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -390,6 +401,11 @@ def _aging_chart(aged: pl.DataFrame, buckets: Sequence[str]) -> str:
 def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
     """Build the report of one committed receipt: header, control totals, the lines.
 
+    Signs follow the store and the receipt CSV: a write-off's lines are negative, a
+    reversal's positive; ``receipts.total_amount`` (the manifest's ``total``) is what the
+    receipt moves, positive. :attr:`Report.total` is the signed sum of the lines, the sum of
+    the receipt CSV's ``amount`` column.
+
     Parameters
     ----------
     ledger
@@ -401,7 +417,8 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
     -------
     Report
         Sections ``control`` and ``lines`` (the main one). A reversal says which receipt
-        it reverses; a reversed receipt says which receipt reversed it.
+        it reverses; a reversed receipt says which receipts reversed it. The control totals
+        check the line count, the total and the receipt CSV's SHA-256 against the file.
 
     Raises
     ------
@@ -416,9 +433,12 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         raise HistoryError(msg)
     r = head.row(0, named=True)
     lines = lines.with_columns(pl.col("amount").cast(PL_MONEY))
-    lines_total = _sum(lines, "amount")
-    stored_total = Decimal(r["total_amount"])
-    kind = "Reversal" if r["reversal_of"] else "Write-off"
+    lines_total = _sum(lines, "amount")  # signed, as in the receipt CSV
+    moved = Decimal(r["total_amount"]).quantize(ZERO)  # positive: what the receipt moves
+    reversal = r["reversal_of"] is not None
+    expected_total = moved if reversal else -moved
+    kind = "Reversal" if reversal else "Write-off"
+    csv_path = Path(r["files_dir"]) / f"{r['receipt_no']}.csv"
     facts: list[tuple[str, str]] = [
         ("Receipt", f"{r['receipt_no']} ({kind.lower()})"),
         ("Created", str(r["created_at"])[:19]),
@@ -427,8 +447,10 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         ("Reason", f"{r['reason_code']}: {r['reason_text']}"),
         ("Adjustment code", r["adjustment_code"] or "(none)"),
     ]
-    if r["reversal_of"]:
-        facts.append(("Reverses", r["reversal_of"]))
+    if r["claim_status"]:
+        facts.append(("Claim status", r["claim_status"]))
+    if reversal:
+        facts.append(("Reverses", _reverses_words(r, lines.height)))
     if r["reversed_by"]:
         facts.append(("Reversed by", r["reversed_by"]))
     if r["determination_reference"]:
@@ -440,28 +462,62 @@ def report_receipt(ledger: Ledger, receipt_no: str) -> Report:
         ("As of", str(r["as_of"])),
         ("Balance type", r["balance_type"]),
         ("Lines", f"{r['line_count']:,}"),
-        ("Total", format_money(stored_total)),
-        ("CSV SHA-256", r["csv_sha256"] or "(no CSV file)"),
+        ("Amount given back" if reversal else "Amount written off", format_money(moved)),
+        ("Total", f"{format_money(lines_total)} (the sum of the lines: the signed change of the balances, "
+                  "as in the receipt CSV)"),
+        ("Receipt CSV", str(csv_path)),
+        ("CSV SHA-256", r["csv_sha256"]),
     ]
+    found_sha, sha_agrees = _file_sha256(csv_path, r["csv_sha256"])
     control = pl.DataFrame(
         {
-            "check": ["Line count", "Total amount"],
-            "receipt": [str(r["line_count"]), format_money(stored_total)],
-            "lines": [str(lines.height), format_money(lines_total)],
+            "check": ["Line count", "Total of the lines", "Receipt CSV SHA-256"],
+            "recorded": [f"{r['line_count']:,}", format_money(expected_total), r["csv_sha256"]],
+            "found": [f"{lines.height:,}", format_money(lines_total), found_sha],
             "agrees": [
                 "yes" if r["line_count"] == lines.height else "NO",
-                "yes" if stored_total == lines_total else "NO",
+                "yes" if expected_total == lines_total else "NO",
+                sha_agrees,
             ],
         }
     )
+    line_cols = [
+        "line_no", "transaction_id", "charge_id", "encounter_id", "patient_id", "group_key",
+        "date_of_service", "procedure_code", "bucket", "payer_id", "financial_class", "amount",
+        "reverses_transaction_id" if reversal else "reversed_by",
+    ]
+    if lines.get_column("payer_id").null_count() == lines.height:
+        line_cols.remove("payer_id")  # PATIENT lines name no payer (their class is the billed payer's)
     sections = (
         _section("control", "Control totals", control),
-        _section("lines", "Lines", lines, money=("amount",), total_row=False),
+        _section("lines", "Lines", lines, money=("amount",), columns=line_cols,
+                 footer=f"Total of the {lines.height:,} lines: {format_money(lines_total)}"),
     )
     return Report(
         title=f"{kind} receipt {r['receipt_no']}", facts=tuple(facts), sections=sections,
-        lines=lines, total=stored_total, main="lines", money=("amount",),
+        lines=lines, total=lines_total, main="lines", money=("amount",),
     )
+
+
+def _reverses_words(r: dict[str, Any], lines: int) -> str:
+    """``WO-000001 (DECEASED, created 2026-11-23 10:00:00; 3 of its 94 lines)``."""
+    if r["original_reason_code"] is None:  # the reversed receipt is not in this store
+        return str(r["reversal_of"])
+    return (
+        f"{r['reversal_of']} ({r['original_reason_code']}, created {str(r['original_created_at'])[:19]}; "
+        f"{lines:,} of its {r['original_line_count']:,} lines)"
+    )
+
+
+def _file_sha256(path: Path, recorded: str) -> tuple[str, str]:
+    """What the receipt CSV on disk hashes to, and whether it agrees with the store."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "file not found", "not checked"
+    except OSError as exc:
+        return f"file unreadable ({exc.strerror})", "not checked"
+    return digest, "yes" if digest == recorded else "NO"
 
 
 def _criteria_words(text: str | None) -> str:
@@ -529,8 +585,8 @@ def report_history(ledger: Ledger, date_from: dt.date | str, date_to: dt.date | 
         )
 
     reversal_rows = receipts.filter(pl.col("reversal_of").is_not_null()).select(
-        "receipt_no", "created_date", "reversal_of", "preparer", "approver", "line_count",
-        pl.col("total_amount").cast(PL_MONEY), "note",
+        "receipt_no", "created_date", "reversal_of", "preparer", "line_count",
+        pl.col("total_amount").cast(PL_MONEY), pl.col("reason_text").alias("reversal_reason"),
     )
     hardship = receipts.filter(
         (pl.col("reason_code") == "FINANCIAL_HARDSHIP") & pl.col("reversal_of").is_null()
@@ -543,18 +599,21 @@ def report_history(ledger: Ledger, date_from: dt.date | str, date_to: dt.date | 
         pl.col("reason_code").is_in(sorted(WAIVER_REASONS)) & pl.col("government_patient") & ~is_rev
     ).select(
         "receipt_no", "created_date", "reason_code", "patient_id", "charge_id", "financial_class",
-        "written_off_amount",
+        "written_off_amount", "reversed_by",
     )
     credit_rows = credits.select(
         "charge_id", "encounter_id", "patient_id", "date_of_service", "balance_type", "payer_id",
         "financial_class", pl.col("balance").cast(PL_MONEY), "not_responsible",
     )
     writeoffs = receipts.filter(pl.col("reversal_of").is_null()).height
+    gross = _sum(lines.filter(~is_rev), "written_off_amount")
     facts = (
         ("Period", f"{start} to {end}"),
         ("Receipts", f"{receipts.height:,} ({writeoffs:,} write-offs, {receipts.height - writeoffs:,} reversals)"),
         ("Lines", f"{lines.height:,}"),
-        ("Total", format_money(net)),
+        ("Written off", format_money(gross)),
+        ("Reversed", format_money(gross - net)),
+        ("Total", f"{format_money(net)} net written off (write-offs less reversals)"),
         ("Flagged waivers", f"{waivers.height:,} lines of Medicare/Medicaid patients with a courtesy, administrative or custom reason"),
         ("Credit balances", f"{credits.height:,} lines waiting for refund review (as of the loaded extract)"),
     )
@@ -607,6 +666,7 @@ def _section(
     total_row: bool = False,
     note: str = "",
     shown: int | None = None,
+    footer: str = "",
 ) -> Section:
     shown_frame = frame if shown is None else frame.head(shown)
     if columns is not None:
@@ -629,7 +689,7 @@ def _section(
     if total_row and frame.height:
         gt = gt.tab_style(style=style.text(weight="bold"), locations=loc.body(rows=[shown_frame.height - 1]))
     return Section(key=key, title=title, frame=frame, gt=gt, money=tuple(money), note=note,
-                   shown=shown, columns=tuple(columns or frame.columns))
+                   shown=shown, columns=tuple(columns or frame.columns), footer=footer)
 
 
 def _gt(key: str, frame: pl.DataFrame, money: Sequence[str]) -> GT:
@@ -667,6 +727,8 @@ table.lines .r { text-align: right; }
 div.chart { margin: 4pt 0 6pt 0; }
 .gt_table { font-size: 8pt !important; }
 div[id^="wo-"] { break-inside: avoid; }
+div.long div[id^="wo-"] { break-inside: auto; }
+p.total { margin: 3pt 0 0 0; font-weight: bold; }
 """
 
 _PRINT_CSS = """
@@ -712,8 +774,14 @@ def _document(
             out.write('<p class="note">None.</p>')
         elif s.key == "lines":
             _write_lines_table(out, s)
+        elif s.frame.height > _SHORT_LINES:
+            # a long table may break across pages (its header repeats); kept whole, it would
+            # leave its heading alone at the foot of a page
+            out.write(f'<div class="long">{s.gt.as_raw_html()}</div>')
         else:
             out.write(s.gt.as_raw_html())
+        if s.footer and not s.frame.is_empty():
+            out.write(f'<p class="total">{html.escape(s.footer)}</p>')
     out.write("</body></html>")
     return out.getvalue()
 
@@ -735,7 +803,7 @@ def _pdf_bytes(report: Report) -> bytes:
     from writeoff_analytics import _pdf_lines
 
     labels, rows, right = _lines_text(long)
-    extra = _pdf_lines.page_count(len(rows))
+    extra = _pdf_lines.page_count(len(rows) + (1 if long.footer else 0))
     front_pages = len(weasyprint.HTML(string=_document(report, pdf=True, skip="lines")).render().pages)
     total = front_pages + extra
     front = weasyprint.HTML(
@@ -744,7 +812,7 @@ def _pdf_bytes(report: Report) -> bytes:
     assert front is not None
     back = _pdf_lines.draw_rows(
         title=report.title, heading=long.title, note=long.note, labels=labels, rows=rows,
-        right=right, first_page=front_pages + 1, total_pages=total,
+        right=right, first_page=front_pages + 1, total_pages=total, footer=long.footer,
     )
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(front)))
