@@ -51,9 +51,14 @@ CREATE TABLE IF NOT EXISTS receipts (
     ledger_fingerprint VARCHAR NOT NULL,
     line_count INTEGER NOT NULL,
     total_amount DECIMAL(18,2) NOT NULL,
-    csv_sha256 VARCHAR,
+    csv_sha256 VARCHAR NOT NULL,
     reversal_of VARCHAR,
-    files_state VARCHAR NOT NULL
+    -- Crash protocol (receipts.py): the receipt and its lines are committed as PENDING in one
+    -- transaction, then the files are written (temp file + rename), then WRITTEN. Anything
+    -- PENDING is finished from these rows: the folder and the export profile used are kept.
+    files_state VARCHAR NOT NULL,
+    files_dir VARCHAR NOT NULL,
+    export_profile_json VARCHAR NOT NULL
 );
 
 -- The lines of every receipt: the signed change to one bucket of one charge.
@@ -69,6 +74,7 @@ CREATE TABLE IF NOT EXISTS writeoff_lines (
     bucket VARCHAR NOT NULL,
     payer_id VARCHAR,
     amount DECIMAL(18,2) NOT NULL,
+    balance_before DECIMAL(18,2) NOT NULL,
     posted_date DATE NOT NULL,
     reverses_transaction_id VARCHAR,
     PRIMARY KEY (receipt_no, line_no)

@@ -1,28 +1,55 @@
--- select_credit_balances: lines with a credit (negative) balance in either bucket, for refund review; not_responsible marks money collected from a patient the payer forbids billing (Medicaid, QMB).
--- params: balance_type VARCHAR
+-- select_credit_balances: charge lines with a credit (negative) balance in a bucket, for refund review (never candidates).
+-- params: balance_type VARCHAR, medicaid_classes VARCHAR[]
 WITH
 credits AS (
-    SELECT b.*, 'PATIENT' AS balance_type, b.patient_balance AS balance, b.billed_payer_id AS payer_id,
-           coalesce(b.billed_financial_class, 'SELF_PAY') AS financial_class
+    SELECT
+        b.charge_id,
+        b.encounter_id,
+        b.patient_id,
+        b.guarantor_id,
+        b.date_of_service,
+        b.procedure_code,
+        'PATIENT' AS balance_type,
+        b.billed_payer_id AS payer_id,
+        CASE WHEN b.billed_payer_id IS NULL THEN 'SELF_PAY' ELSE b.billed_financial_class END
+            AS financial_class,
+        b.patient_balance AS balance,
+        b.not_responsible
     FROM charge_balances AS b
     WHERE b.patient_balance < 0
     UNION ALL
-    SELECT b.*, 'INSURANCE' AS balance_type, b.insurance_balance AS balance, b.current_payer_id AS payer_id,
-           coalesce(b.current_financial_class, 'SELF_PAY') AS financial_class
+    SELECT
+        b.charge_id,
+        b.encounter_id,
+        b.patient_id,
+        b.guarantor_id,
+        b.date_of_service,
+        b.procedure_code,
+        'INSURANCE' AS balance_type,
+        b.current_payer_id AS payer_id,
+        CASE WHEN b.current_payer_id IS NULL THEN 'SELF_PAY' ELSE b.current_financial_class END
+            AS financial_class,
+        b.insurance_balance AS balance,
+        b.not_responsible
     FROM charge_balances AS b
     WHERE b.insurance_balance < 0
 )
 SELECT
-    c.charge_id,
-    c.encounter_id,
-    c.patient_id,
-    c.guarantor_id,
-    c.date_of_service,
-    c.balance_type,
-    c.balance,
-    c.payer_id,
-    c.financial_class,
-    c.not_responsible
-FROM credits AS c
-WHERE CAST($balance_type AS VARCHAR) IS NULL OR c.balance_type = $balance_type
-ORDER BY c.balance_type, c.charge_id
+    charge_id,
+    encounter_id,
+    patient_id,
+    guarantor_id,
+    date_of_service,
+    procedure_code,
+    balance_type,
+    payer_id,
+    financial_class,
+    CAST(balance AS DECIMAL(18,2)) AS balance,
+    not_responsible,
+    -- money collected that may have to go back: not responsible on the date of service
+    -- (Medicaid-type coverage, QMB, profile flag) or a Medicaid-class payer on the line
+    (not_responsible OR coalesce(list_contains(CAST($medicaid_classes AS VARCHAR[]), financial_class), FALSE))
+        AS medicaid_or_qmb
+FROM credits
+WHERE CAST($balance_type AS VARCHAR) IS NULL OR balance_type = $balance_type
+ORDER BY charge_id, balance_type

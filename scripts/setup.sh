@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: Chromium drives the browser tests, poppler reads PDFs back in tests,
-# HarfBuzz-subset lets WeasyPrint embed font subsets. Root only; others are told once.
+# HarfBuzz-subset lets WeasyPrint embed font subsets, Java 17 runs Spark. Root only; others
+# are told once.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)

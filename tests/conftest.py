@@ -101,3 +101,9 @@ EXAMPLE_TABLES: dict[str, Rows] = {
 def example_ledger() -> Ledger:
     """The LEDGER_FORMAT.md example, in memory."""
     return build_ledger(**EXAMPLE_TABLES)
+
+
+@pytest.fixture(params=["duckdb", "polars"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every test body that takes ``engine`` runs on both engines (one meaning)."""
+    return str(request.param)

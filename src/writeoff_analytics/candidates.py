@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from writeoff_analytics import queries
+from writeoff_analytics.criteria.model import BalanceType
 from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.money import PL_MONEY, ZERO
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 #: The engines ``find_candidates`` runs on.
 ENGINES = ("duckdb", "polars", "spark")
+#: Payer classes whose money, collected from a patient, may have to go back (refund review).
+MEDICAID_CLASSES = ("MEDICAID", "MEDICAID_MANAGED_CARE")
 
 #: The columns of ``Candidates.lines``, in order (docs/DESIGN.md).
 LINE_SCHEMA: dict[str, pl.DataType] = {
@@ -198,16 +201,48 @@ def find_candidates(
     )
 
 
-def find_credit_balances(ledger: Ledger, *, balance_type: str | None = None) -> pl.DataFrame:
-    """Return lines with a credit balance, never candidates, for refund review (CRITERIA.md 1).
+def find_credit_balances(
+    ledger: Ledger, *, balance_type: BalanceType | str | None = None
+) -> pl.DataFrame:
+    """List the lines with a credit (negative) balance, for refund review; never candidates.
 
-    ``not_responsible`` marks credits on lines of patients the payer forbids billing
-    (Medicaid, QMB): money that may have to go back to the patient.
+    Parameters
+    ----------
+    ledger
+        A loaded store.
+    balance_type
+        ``PATIENT`` or ``INSURANCE`` to list one bucket; ``None`` lists both.
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per charge and bucket in credit, sorted by ``charge_id, balance_type``:
+        ``charge_id encounter_id patient_id guarantor_id date_of_service procedure_code
+        balance_type payer_id financial_class balance not_responsible medicaid_or_qmb``.
+        ``not_responsible`` is the patient-not-responsible flag on the date of service
+        (Medicaid-type coverage, QMB or profile flag); ``medicaid_or_qmb`` is that flag or a
+        Medicaid-class payer on the line: money collected that may have to go back.
+
+    Raises
+    ------
+    CriteriaError
+        If ``balance_type`` is not PATIENT or INSURANCE.
     """
-    ledger.require_loaded()
-    if balance_type is not None and balance_type not in ("PATIENT", "INSURANCE"):
-        exc = CriteriaError.unknown("balance type", [balance_type], ["PATIENT", "INSURANCE"],
-                                    field="balance_type")
-        raise exc
+    bucket = None
+    if balance_type is not None:
+        try:
+            bucket = BalanceType(str(balance_type).strip().upper()).value
+        except ValueError:
+            what = "balance type"
+            known = [b.value for b in BalanceType]
+            exc = CriteriaError.unknown(what, [str(balance_type)], known, field="balance_type")
+            raise exc from None
     with ledger.connect() as con:
-        return queries.frame(con, "select_credit_balances", balance_type=balance_type)
+        ledger.require_loaded()
+        return queries.frame(
+            con,
+            "select_credit_balances",
+            balance_type=bucket,
+            medicaid_classes=list(MEDICAID_CLASSES),
+        )
+

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     BoolA = NDArray[np.bool_]
 
 Format = Literal["csv", "parquet"]
+#: Rows of the transactions table built (and written) at a time.
+CHUNK_ROWS = 1_000_000
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 DEFAULT_END_DATE = dt.date(2026, 11, 1)
 #: Days of history before ``end_date`` (three years).
@@ -318,14 +320,14 @@ def generate_demo(
     counts: dict[str, int] = {}
     totals: dict[str, Decimal] = {}
     # one table at a time: each frame is written and dropped before the next is built
-    for name, frame in _iter_frames(patients, seed, end_date):
+    for name, chunks in _iter_frames(patients, seed, end_date):
         path = out / f"{name}.{fmt}"
-        _write(frame, name, path, fmt)
+        money = "charge_amount" if name == "charges" else "amount"
+        rows, total = _write(chunks, name, path, fmt, money)
         files.append(path)
-        counts[name] = frame.height
+        counts[name] = rows
         if name in ("charges", "transactions"):
-            totals[name] = _text_sum(frame["charge_amount" if name == "charges" else "amount"])
-        del frame
+            totals[name] = total
     return DemoSummary(
         out_dir=out,
         fmt=str(fmt),
@@ -346,11 +348,16 @@ def build_demo_frames(
     Ids, codes and money are text exactly as the CSV holds them (money with two
     decimals), dates are ``pl.Date``, booleans ``pl.Boolean``, integers ``pl.Int32``.
     """
-    return dict(_iter_frames(patients, seed, end_date))
+    return {
+        name: pl.concat(list(chunks), rechunk=True)
+        for name, chunks in _iter_frames(patients, seed, end_date)
+    }
 
 
-def _iter_frames(patients: int, seed: int, end_date: dt.date) -> Iterator[tuple[str, pl.DataFrame]]:
-    """Draw everything (in one fixed order), then yield the tables one by one."""
+def _iter_frames(
+    patients: int, seed: int, end_date: dt.date
+) -> Iterator[tuple[str, Iterator[pl.DataFrame]]]:
+    """Draw everything (in one fixed order), then yield each table as slices of rows."""
     rng = np.random.Generator(np.random.PCG64(seed))
     end = (end_date - _EPOCH).days
     start = end - HISTORY_DAYS
@@ -360,12 +367,12 @@ def _iter_frames(patients: int, seed: int, end_date: dt.date) -> Iterator[tuple[
     _deaths(rng, pat, enc, end)
     ch = _charges(rng, pat, cov, enc, end)
     tx = _transactions(rng, pat, ch, end)
-    yield "payers", _payers_frame()
-    yield "patients", _patients_frame(rng, pat)
-    yield "coverages", _coverages_frame(rng, pat, cov)
-    yield "encounters", _encounters_frame(pat, enc)
-    yield "charges", _charges_frame(enc, ch)
-    yield "transactions", _transactions_frame(ch, tx)
+    yield "payers", iter([_payers_frame()])
+    yield "patients", iter([_patients_frame(rng, pat)])
+    yield "coverages", iter([_coverages_frame(rng, pat, cov)])
+    yield "encounters", iter([_encounters_frame(pat, enc)])
+    yield "charges", iter([_charges_frame(enc, ch)])
+    yield "transactions", _transactions_frames(ch, tx)
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -889,14 +896,29 @@ def _charges_frame(enc: dict[str, Arr], ch: dict[str, Arr]) -> pl.DataFrame:
     )
 
 
-def _transactions_frame(ch: dict[str, Arr], tx: dict[str, Arr]) -> pl.DataFrame:
+def _transactions_frames(ch: dict[str, Arr], tx: dict[str, Arr]) -> Iterator[pl.DataFrame]:
+    """Yield the transactions table in slices of :data:`CHUNK_ROWS` rows (at least one).
+
+    Building the text columns of 10 million rows at once would hold several full string
+    columns at a time; slices bound that, and they concatenate to the same table.
+    """
+    n = tx["charge"].size
+    width = max(7, len(str(n)))
+    for lo in range(0, max(n, 1), CHUNK_ROWS):
+        part = {c: v[lo : lo + CHUNK_ROWS] for c, v in tx.items()}
+        yield _transactions_frame(ch, part, first_id=lo + 1, width=width)
+
+
+def _transactions_frame(
+    ch: dict[str, Arr], tx: dict[str, Arr], *, first_id: int, width: int
+) -> pl.DataFrame:
     n = tx["charge"].size
     k = ch["amount"].size
     cwidth = max(7, len(str(k)))
     charge_ids = _ids("C", tx["charge"] + 1, cwidth)
     frame = pl.DataFrame(
         {
-            "transaction_id": _ids("T", np.arange(1, n + 1)),
+            "transaction_id": _ids("T", np.arange(first_id, first_id + n), width),
             "charge_id": charge_ids,
             "posted_date": _dates(tx["date"]),
             "type": _lookup(tx["type"], _TYPES),
@@ -953,23 +975,44 @@ def _transactions_frame(ch: dict[str, Arr], tx: dict[str, Arr]) -> pl.DataFrame:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _write(frame: pl.DataFrame, table: str, path: Path, fmt: str) -> None:
+def _write(
+    chunks: Iterator[pl.DataFrame], table: str, path: Path, fmt: str, money_column: str
+) -> tuple[int, Decimal]:
+    """Write a table's slices to ``path`` atomically; return its rows and the sum of a money column.
+
+    CSV is streamed slice by slice (header once); Parquet is written from the whole typed
+    table, so its row groups do not depend on how the rows were sliced.
+    """
+    rows = 0
+    total = Decimal("0.00")
     if fmt == "csv":
         with atomic_write(path, "wb") as fh:
-            frame.write_csv(fh, include_header=True, line_terminator="\n")
+            for i, chunk in enumerate(chunks):
+                chunk.write_csv(fh, include_header=i == 0, line_terminator="\n")
+                rows += chunk.height
+                if money_column in chunk.columns:
+                    total += _text_sum(chunk[money_column])
     else:
         schema = TABLES_BY_NAME[table]
         money = [c.name for c in schema.columns if c.type is ColumnType.MONEY]
-        typed = conform(
-            schema, frame.with_columns(pl.col(c).cast(pl.Decimal(18, 2)) for c in money)
+        typed = pl.concat(
+            [
+                conform(schema, c.with_columns(pl.col(m).cast(pl.Decimal(18, 2)) for m in money))
+                for c in chunks
+            ],
+            rechunk=True,
         )
+        rows = typed.height
+        if money_column in typed.columns:
+            total = _text_sum(typed[money_column])
         with atomic_write(path, "wb") as fh:
             typed.write_parquet(fh, compression="zstd", statistics=True)  # type: ignore[arg-type]  # binary handle
     # the temporary file was private (0600); an extract is meant to be shared and loaded
     path.chmod(0o644)
+    return rows, total
 
 
 def _text_sum(money: pl.Series) -> Decimal:
-    """Exact sum of money text (cast to Decimal(18, 2), which is exact for two decimals)."""
+    """Exact sum of money (text with two decimals, or Decimal(18, 2)); casting is exact."""
     total = money.cast(pl.Decimal(18, 2)).sum()
     return Decimal(total).quantize(Decimal("0.01")) if total is not None else Decimal("0.00")

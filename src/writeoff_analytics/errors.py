@@ -120,5 +120,31 @@ class ImportError835(WriteoffError):
     """An X12 835 file that cannot be read at all."""
 
 
+class ConfigError(WriteoffError):
+    """A writeoff config or export profile file that cannot be used as it is."""
+
+
+class ApprovalRequired(PermissionDenied):
+    """A batch over the second-approver limit lacks a different approver holding the permission."""
+
+    def __init__(self, user: str, approver: str | None, total: str, limit: str) -> None:
+        self.user = user
+        self.permission = "approve_write_off"
+        self.action = "commit this batch alone"
+        self.approver = approver
+        self.total = total
+        self.limit = limit
+        why = (
+            f"{user!r} named themself as approver"
+            if approver == user
+            else "no approver was named"
+        )
+        WriteoffError.__init__(
+            self,
+            f"Batch total {total} is over the second-approver limit {limit}: {why}; name a "
+            f"different user holding 'approve_write_off' as approver.",
+        )
+
+
 class DemoError(WriteoffError, ValueError):
     """Arguments the demo ledger generator cannot use (unknown format, a count below 1)."""

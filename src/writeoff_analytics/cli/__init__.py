@@ -30,11 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the ``writeoff`` argument parser with every subcommand."""
     # Imported here so that `import writeoff_analytics` does not pay for the CLI.
     from writeoff_analytics.cli import (
+        cmd_commit,
         cmd_demo,
         cmd_demo_data,
+        cmd_history,
         cmd_import_835,
         cmd_import_synthea,
         cmd_load,
+        cmd_report,
+        cmd_reverse,
         cmd_spark_candidates,
     )
 
@@ -44,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One line per command module, in the order `writeoff --help` lists them.
-    for module in (cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea, cmd_spark_candidates):
+    for module in (
+        cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea,
+        cmd_commit, cmd_history, cmd_reverse, cmd_report, cmd_spark_candidates,
+    ):
         module.register(sub)
     return parser
 

@@ -1,11 +1,81 @@
-"""`writeoff load`: placeholder registrar, replaced by its issue's work."""
+"""``writeoff load EXTRACT [--db PATH] [--rejects PATH] [--mapping PROFILE]``.
+
+Loads an extract into the store, prints row counts per table and a rejects summary.
+Exit 0 when loaded (even with rejected rows), 1 with a one-line error on a fatal problem.
+"""
 
 from __future__ import annotations
 
-import argparse
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.ledger.load import REJECTS_FILE, load_extract
+from writeoff_analytics.ledger.schema import TABLES
+from writeoff_analytics.ledger.store import Ledger
+
+if TYPE_CHECKING:
+    import argparse
+
+#: How many problems are printed in full.
+SHOWN_PROBLEMS = 5
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `load` command."""
-    p = sub.add_parser("load", help="(not built yet)")
-    p.set_defaults(handler=lambda args: 2)
+    """Add the ``load`` command."""
+    p = sub.add_parser(
+        "load",
+        help="load a ledger extract (folder or .zip) into the store",
+        description="Load a ledger extract (a folder or .zip of CSV, Parquet or .xlsx tables) "
+        "into the store, replacing the previous snapshot in one transaction.",
+    )
+    p.add_argument("extract", type=Path, help="the extract folder or .zip")
+    add_db_option(p)
+    p.add_argument(
+        "--rejects",
+        type=Path,
+        default=None,
+        help=f"where to write the rejected rows (default {REJECTS_FILE} beside the store)",
+    )
+    p.add_argument("--mapping", type=Path, default=None, help="a vendor mapping profile (TOML)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the extract and print what was loaded and rejected."""
+    ledger = Ledger(args.db)
+    report = load_extract(ledger, args.extract, mapping=args.mapping, rejects=args.rejects)
+    print(f"Loaded {args.extract} into {args.db} (import {report.import_id}).")
+    width = max(len(t.name) for t in TABLES)
+    rejected = {f.table: f.rejected for f in report.files}
+    for table in TABLES:
+        extra = f"  ({rejected[table.name]:,} rejected)" if rejected.get(table.name) else ""
+        print(f"  {table.name:<{width}}  {report.row_counts[table.name]:>12,}{extra}")
+    if not report.problems:
+        print("No rows rejected.")
+        return 0
+    target = args.rejects or (
+        None if ledger.is_memory else Path(ledger.path).with_name(REJECTS_FILE)
+    )
+    where = f"; fix them in {target} and reload" if target is not None else ""
+    print(f"{report.rejected_rows:,} row(s) rejected{where}:")
+    counts = Counter((p.table, _reason_kind(p.reason)) for p in report.problems)
+    for (name, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {name}: {n:,} x {reason}")
+    print("First problems:")
+    for p in report.problems[:SHOWN_PROBLEMS]:
+        print(f"  {p}")
+    return 0
+
+
+def _reason_kind(reason: str) -> str:
+    """Return the reason without the parts that name one row (ids, row numbers)."""
+    kind = reason.split(";")[0]
+    if " was rejected (" in reason:
+        return f"{reason.split()[0]} refers to a rejected row"
+    if " is not in " in reason:
+        return f"{reason.split()[0]} refers to a missing row"
+    if kind.startswith("has ") and "fields" in kind:
+        return "wrong number of fields"
+    return kind

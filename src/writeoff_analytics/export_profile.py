@@ -1,0 +1,218 @@
+"""Export profiles: how a receipt CSV is laid out so a PM system's importer takes it as is.
+
+The default profile writes the transactions layout of LEDGER_FORMAT.md plus the write-off's
+reason, adjustment code and claim status. A profile (TOML) picks the columns and their order,
+renames headers, sets the date format and adds constant columns::
+
+    name = "acme-pm"
+    date_format = "%m/%d/%Y"
+    columns = ["charge_id", "posted_date", "amount", "adjustment_code", "reference", "Facility"]
+    [headers]
+    charge_id = "ChargeNo"
+    [constants]
+    Facility = "MAIN"
+
+Text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+leading ``'`` so a spreadsheet never runs them; amounts stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from writeoff_analytics.errors import ConfigError
+
+#: The transactions layout of LEDGER_FORMAT.md, then what the write-off adds.
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "transaction_id",
+    "charge_id",
+    "posted_date",
+    "type",
+    "responsibility",
+    "payer_id",
+    "amount",
+    "group_code",
+    "reason_code",
+    "reference",
+    "writeoff_reason",
+    "adjustment_code",
+    "claim_status",
+)
+
+#: Every field a receipt line offers to a profile.
+LINE_FIELDS: frozenset[str] = frozenset(
+    {
+        *DEFAULT_COLUMNS,
+        "receipt_no",
+        "line_no",
+        "encounter_id",
+        "patient_id",
+        "group_key",
+        "reason_text",
+        "note",
+        "determination_reference",
+        "reverses_transaction_id",
+        "reversal_of",
+    }
+)
+
+#: Fields written as numbers, never neutralised.
+_NUMBER_FIELDS = frozenset({"amount", "line_no"})
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """Return ``text`` with a leading ``'`` if a spreadsheet would treat it as a formula.
+
+    Examples
+    --------
+    >>> formula_safe("=HYPERLINK(1)"), formula_safe("C1")
+    ("'=HYPERLINK(1)", 'C1')
+    """
+    return "'" + text if text.startswith(_UNSAFE_START) else text
+
+
+@dataclass(frozen=True)
+class ExportProfile:
+    """The layout of a receipt CSV.
+
+    Attributes
+    ----------
+    name
+        A label kept in the receipt's manifest.
+    columns
+        Line fields and constant names, in output order.
+    headers
+        Header to write for a field (default: the field's name).
+    date_format
+        ``strftime`` format of dates.
+    constants
+        Columns holding the same text on every row.
+    """
+
+    name: str = "transactions"
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    headers: Mapping[str, str] = field(default_factory=dict)
+    date_format: str = "%Y-%m-%d"
+    constants: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self) -> list[str]:
+        """The header row."""
+        return [formula_safe(self.headers.get(c, c)) for c in self.columns]
+
+    def render(self, rows: Sequence[Mapping[str, Any]]) -> bytes:
+        """The CSV bytes (UTF-8, header row, newline line ends) of receipt lines ``rows``."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.header())
+        for row in rows:
+            writer.writerow([self._cell(c, row) for c in self.columns])
+        return out.getvalue().encode("utf-8")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (kept with each receipt so its files can be rewritten identically)."""
+        return {
+            "name": self.name,
+            "columns": list(self.columns),
+            "headers": dict(self.headers),
+            "date_format": self.date_format,
+            "constants": dict(self.constants),
+        }
+
+    def _cell(self, column: str, row: Mapping[str, Any]) -> str:
+        if column in self.constants:
+            return formula_safe(self.constants[column])
+        value = row.get(column)
+        if value is None:
+            return ""
+        if isinstance(value, dt.date):
+            return formula_safe(value.strftime(self.date_format))
+        if column in _NUMBER_FIELDS:
+            if isinstance(value, Decimal | int):
+                return str(value)
+            msg = f"export column {column} must hold a number, got {value!r}"
+            raise ConfigError(msg)
+        return formula_safe(str(value))
+
+
+DEFAULT_PROFILE = ExportProfile()
+
+
+def profile_from_dict(data: Mapping[str, Any], *, source: str = "profile") -> ExportProfile:
+    """Build an :class:`ExportProfile` from a mapping (a TOML table or a stored JSON).
+
+    Constants not listed in ``columns`` are added at the end.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown key or column, a header for an unknown column, or a bad date format.
+    """
+    known_keys = {"name", "columns", "headers", "date_format", "constants"}
+    if unknown := sorted(set(data) - known_keys):
+        msg = f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known_keys))}."
+        raise ConfigError(msg)
+    constants = {str(k): str(v) for k, v in dict(data.get("constants", {})).items()}
+    if clash := sorted(set(constants) & LINE_FIELDS):
+        msg = f"{source}: constant column(s) {', '.join(clash)} would hide a line field; rename them."
+        raise ConfigError(msg)
+    columns = [str(c) for c in data.get("columns", DEFAULT_COLUMNS)]
+    columns += [c for c in constants if c not in columns]
+    if unknown := sorted(set(columns) - LINE_FIELDS - set(constants)):
+        msg = (
+            f"{source}: unknown column(s) {', '.join(unknown)}; a column is a constant or one "
+            f"of {', '.join(sorted(LINE_FIELDS))}."
+        )
+        raise ConfigError(msg)
+    if len(set(columns)) != len(columns):
+        msg = f"{source}: a column is listed twice."
+        raise ConfigError(msg)
+    headers = {str(k): str(v) for k, v in dict(data.get("headers", {})).items()}
+    if unknown := sorted(set(headers) - set(columns)):
+        msg = f"{source}: header(s) for column(s) not written: {', '.join(unknown)}."
+        raise ConfigError(msg)
+    date_format = str(data.get("date_format", "%Y-%m-%d"))
+    try:
+        sample = dt.date(2026, 1, 31).strftime(date_format)
+    except ValueError as exc:
+        msg = f"{source}: date_format {date_format!r} is not a strftime format ({exc})."
+        raise ConfigError(msg) from None
+    if "31" not in sample:
+        msg = f"{source}: date_format {date_format!r} does not write the day of month."
+        raise ConfigError(msg)
+    return ExportProfile(
+        name=str(data.get("name", "custom")),
+        columns=tuple(columns),
+        headers=dict(headers),
+        date_format=date_format,
+        constants=dict(constants),
+    )
+
+
+def load_export_profile(path: str | os.PathLike[str]) -> ExportProfile:
+    """Read an export profile TOML file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not TOML, or not a valid profile.
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"export profile {file}: cannot be read ({exc.strerror})."
+        raise ConfigError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"export profile {file}: not valid TOML ({exc})."
+        raise ConfigError(msg) from None
+    return profile_from_dict(data, source=f"export profile {file}")

@@ -1,0 +1,604 @@
+"""Read, validate and load a ledger extract (a folder or ``.zip`` of CSV, Parquet or Excel).
+
+Reading never guesses a type: CSV is read by DuckDB with every column as text and a fixed
+dialect (comma, double quotes, header row); the validator (:mod:`.validate`) then checks
+and casts each column set-wise. Only rows that break a rule go through Python.
+
+Fatal problems raise one :class:`~writeoff_analytics.errors.LedgerFormatError` before the
+store is touched: a missing table, a missing required column, an unreadable or empty file,
+non-UTF-8 bytes. A row with the wrong number of fields (a short or long row) is a row
+problem: that row is rejected and the rest of the file loads.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import polars as pl
+
+from writeoff_analytics import queries
+from writeoff_analytics._atomic import atomic_write
+from writeoff_analytics.errors import LedgerFormatError, RowProblem
+from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
+from writeoff_analytics.ledger.schema import TABLES, Table
+from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, replace_snapshot
+from writeoff_analytics.ledger.store import DEFAULT_DB, DUCKDB_CONFIG, Ledger
+from writeoff_analytics.ledger.validate import ROW, TableResult, validate_tables
+
+if TYPE_CHECKING:
+    import os
+
+#: Table file formats, in the order they are looked for.
+EXTENSIONS = (".csv", ".parquet", ".xlsx")
+#: ``progress(stage, fraction)``: called as a load goes on (fraction 0..1).
+Progress = Callable[[str, float], None]
+#: Name of the rejects file written beside a file store.
+REJECTS_FILE = "rejects.csv"
+
+_HEADER_PROBE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Extract:
+    """An extract read and validated, not yet loaded.
+
+    Attributes
+    ----------
+    source
+        The path read.
+    frames
+        One typed frame per contract table: the kept rows (contract columns first, extras
+        after, as text).
+    files
+        One record per file read (name, SHA-256, rows, rows rejected).
+    problems
+        Every row problem, by table order, row, column.
+    records
+        The raw text of each rejected row by ``(table, row)``.
+    columns
+        Each table's column names as the file had them (for ``rejects.csv``).
+    """
+
+    source: str
+    frames: Mapping[str, pl.DataFrame]
+    files: tuple[FileRecord, ...]
+    problems: tuple[RowProblem, ...]
+    records: Mapping[tuple[str, int], Mapping[str, str | None]]
+    columns: Mapping[str, tuple[str, ...]]
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were set aside."""
+        return len(self.records)
+
+
+def read_extract(
+    path: str | os.PathLike[str],
+    *,
+    mapping: str | os.PathLike[str] | VendorMapping | None = None,
+    progress: Progress | None = None,
+) -> Extract:
+    """Read and validate a ledger extract without touching any store.
+
+    Parameters
+    ----------
+    path
+        A folder holding the six tables, or a ``.zip`` of one. Each table is
+        ``<table>.csv``, ``<table>.parquet`` or ``<table>.xlsx``.
+    mapping
+        A vendor mapping profile (TOML path or a loaded mapping) that renames files and
+        columns and converts formats before validation; ``None`` for the canonical format.
+    progress
+        Optional ``progress(stage, fraction)`` callback.
+
+    Returns
+    -------
+    Extract
+        Typed frames of the kept rows, file records, problems and rejected rows' text.
+
+    Raises
+    ------
+    LedgerFormatError
+        A missing table or required column, an unreadable, empty or non-UTF-8 file.
+
+    Examples
+    --------
+    >>> ex = read_extract("tests/data/small")
+    >>> ex.frames["charges"].height, len(ex.problems)
+    (6, 0)
+    """
+    vendor = (
+        load_mapping(mapping)
+        if mapping is not None and not isinstance(mapping, VendorMapping)
+        else mapping
+    )
+    report = progress or (lambda stage, fraction: None)
+    with _opened(Path(path)) as folder:
+        located = {t.name: _locate(folder, t, vendor) for t in TABLES}
+        headers = {name: _header(p, TABLES_BY[name], vendor) for name, p in located.items()}
+        raws: dict[str, pl.DataFrame] = {}
+        files: dict[str, str] = {}
+        digests: dict[str, str] = {}
+        read_problems: dict[str, list[RowProblem]] = {}
+        ragged: dict[str, dict[int, dict[str, str | None]]] = {}
+        for i, table in enumerate(TABLES):
+            p = located[table.name]
+            report(f"reading {p.name}", i / (len(TABLES) + 1))
+            files[table.name] = p.name
+            digests[table.name] = _sha256(p)
+            raw, problems, bad = _read_table(p, table, headers[table.name])
+            if vendor is not None:
+                raw = vendor.apply(table, raw)
+                bad = {
+                    row: {vendor.contract_name(table.name, k): v for k, v in rec.items()}
+                    for row, rec in bad.items()
+                }
+            raws[table.name] = raw
+            del raw  # validate_tables frees each table's text once it is checked
+            read_problems[table.name] = problems
+            ragged[table.name] = bad
+        report("validating", len(TABLES) / (len(TABLES) + 1))
+        # rejects.csv uses contract names (a mapping's renames applied)
+        columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
+        results = validate_tables(
+            raws,
+            files,
+            date_format=vendor.date_format if vendor is not None else None,
+            set_aside=ragged,
+        )
+    report("validated", 1.0)
+    return _assemble(str(path), results, files, digests, read_problems, ragged, columns)
+
+
+TABLES_BY: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def load_extract(
+    ledger: Ledger,
+    path: str | os.PathLike[str],
+    *,
+    mapping: str | os.PathLike[str] | VendorMapping | None = None,
+    progress: Progress | None = None,
+    rejects: str | os.PathLike[str] | None = None,
+) -> ImportReport:
+    """Read, validate and load an extract into ``ledger``, replacing its snapshot.
+
+    The load is one transaction: on any error the store is left exactly as it was.
+    Rejected rows are stored (the ``rejects`` table) and written to ``rejects.csv``
+    (the original columns plus ``table``, ``row`` and ``problem``) so they can be fixed
+    and reloaded.
+
+    Parameters
+    ----------
+    ledger
+        The store.
+    path
+        The extract (see :func:`read_extract`).
+    mapping
+        A vendor mapping profile, or ``None``.
+    progress
+        Optional ``progress(stage, fraction)`` callback (the widget's progress bar).
+    rejects
+        Where to write the rejects file; default ``rejects.csv`` beside a file store
+        (none for an in-memory store). An old file there is removed when nothing is rejected.
+
+    Returns
+    -------
+    ImportReport
+        Import id, fingerprint, row counts and problems.
+
+    Raises
+    ------
+    LedgerFormatError
+        On a fatal problem (nothing is changed).
+
+    Examples
+    --------
+    >>> report = load_extract(Ledger(":memory:"), "tests/data/small")
+    >>> report.row_counts["transactions"], report.rejected_rows
+    (9, 0)
+    """
+    report = progress or (lambda stage, fraction: None)
+    extract = read_extract(path, mapping=mapping, progress=lambda s, f: report(s, f * 0.8))
+    report("storing", 0.8)
+    result = replace_snapshot(
+        ledger,
+        extract.frames,
+        source=extract.source,
+        files=extract.files,
+        problems=extract.problems,
+        records=extract.records,
+    )
+    target = (
+        Path(rejects)
+        if rejects is not None
+        else (None if ledger.is_memory else Path(ledger.path).with_name(REJECTS_FILE))
+    )
+    if target is not None:
+        write_rejects(extract, target)
+    report("done", 1.0)
+    return result
+
+
+def load_ledger(
+    path: str | os.PathLike[str],
+    db: str | os.PathLike[str] = DEFAULT_DB,
+    *,
+    mapping: str | os.PathLike[str] | VendorMapping | None = None,
+) -> Ledger:
+    """Load an extract into the store ``db`` and return the store.
+
+    Examples
+    --------
+    >>> ledger = load_ledger("tests/data/small", ":memory:")
+    >>> ledger.balances().height
+    6
+    """
+    ledger = Ledger(db)
+    load_extract(ledger, path, mapping=mapping)
+    return ledger
+
+
+def write_rejects(extract: Extract, target: Path) -> None:
+    """Write the rejected rows as a CSV: ``table,row,problem`` then the original columns.
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'``; numbers stay
+    numbers. With nothing rejected, an old file at ``target`` is removed.
+    """
+    if not extract.records:
+        if target.exists():
+            target.unlink()
+        return
+    columns: list[str] = []
+    for table in TABLES:
+        for c in extract.columns.get(table.name, ()):
+            if c not in columns:
+                columns.append(c)
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for p in extract.problems:
+        if p.row is not None:
+            reasons.setdefault((p.table, p.row), []).append(
+                p.reason if p.column is None else f"{p.column}: {p.reason}"
+            )
+    with atomic_write(target, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["table", "row", "problem", *columns])
+        order = {t.name: i for i, t in enumerate(TABLES)}
+        for name, row in sorted(extract.records, key=lambda k: (order[k[0]], k[1])):
+            rec = extract.records[(name, row)]
+            cells = [_safe_cell(rec.get(c)) for c in columns]
+            problem = _safe_cell("; ".join(reasons.get((name, row), [])))
+            w.writerow([name, row, problem, *cells])
+
+
+_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _safe_cell(value: str | None) -> str:
+    if value is None:
+        return ""
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER_RE.match(value):
+        return "'" + value
+    return value
+
+
+# --- finding and reading files ---------------------------------------------------------
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[Path]:
+    """Yield a folder holding the extract's files (a zip is unpacked to a temporary one)."""
+    if path.is_dir():
+        yield path
+        return
+    if not path.exists():
+        msg = "no such folder or .zip; give the path of an extract"
+        raise LedgerFormatError(msg, file=str(path))
+    if path.suffix.lower() != ".zip":
+        msg = (
+            "is neither a folder nor a .zip; an extract is a folder of table files or a zip of one"
+        )
+        raise LedgerFormatError(
+            msg,
+            file=str(path),
+        )
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"cannot be read as a zip ({exc})"
+        raise LedgerFormatError(msg, file=path.name) from exc
+    with zf, tempfile.TemporaryDirectory(prefix="writeoff-extract-") as tmp:
+        wanted = {f"{t.name}{ext}" for t in TABLES for ext in EXTENSIONS}
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        for name in names:
+            base = name.rsplit("/", 1)[-1]
+            if base.lower() in wanted or base.lower().endswith(EXTENSIONS):
+                target = Path(tmp) / base
+                if target.exists():
+                    msg = f"holds {base} twice; keep one extract per zip"
+                    raise LedgerFormatError(msg, file=path.name)
+                try:
+                    with zf.open(name) as src, open(target, "wb") as dst:
+                        while chunk := src.read(1 << 20):
+                            dst.write(chunk)
+                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                    msg = f"member {name} cannot be read ({exc})"
+                    raise LedgerFormatError(msg, file=path.name) from exc
+        yield Path(tmp)
+
+
+def _locate(folder: Path, table: Table, vendor: VendorMapping | None) -> Path:
+    stem = vendor.file_stem(table.name) if vendor is not None else table.name
+    found = [folder / f"{stem}{ext}" for ext in EXTENSIONS if (folder / f"{stem}{ext}").is_file()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        msg = f"table {table.name} is there more than once ({names}); keep one file per table"
+        raise LedgerFormatError(
+            msg,
+            file=folder.name or str(folder),
+        )
+    if not found:
+        msg = f"table {table.name} is missing: expected {stem}.csv, {stem}.parquet or {stem}.xlsx"
+        raise LedgerFormatError(
+            msg,
+            file=str(folder),
+        )
+    return found[0]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+    except OSError as exc:
+        msg = f"cannot be read ({exc.strerror})"
+        raise LedgerFormatError(msg, file=path.name) from exc
+    return h.hexdigest()
+
+
+def _header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple[str, ...]:
+    """Return the file's column names, after checking the required ones are there."""
+    if path.suffix == ".csv":
+        names = _csv_header(path)
+    elif path.suffix == ".parquet":
+        try:
+            names = list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises several kinds for a broken file
+            msg = f"cannot be read as Parquet ({_first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    else:
+        try:
+            names = list(pl.read_excel(path, infer_schema_length=0).columns)
+        except Exception as exc:  # fastexcel raises its own kinds
+            msg = f"cannot be read as an Excel workbook ({_first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            msg = f"column {n} appears twice in the header"
+            raise LedgerFormatError(msg, file=path.name, row=1)
+        seen.add(n)
+    contract = [vendor.contract_name(table.name, n) for n in names] if vendor else list(names)
+    for required in table.required:
+        if required not in contract:
+            source = vendor.source_name(table.name, required) if vendor else required
+            hint = next((n for n in names if n.lower() == source.lower()), None)
+            extra = f" (found {hint}: column names are lower case)" if hint else ""
+            msg = f"required column {source} is missing{extra}; the header has: {', '.join(names)}"
+            raise LedgerFormatError(
+                msg,
+                file=path.name,
+                row=1,
+            )
+    return tuple(names)
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER_PROBE)
+    if not head.strip():
+        msg = "is empty; a table file needs at least its header row"
+        raise LedgerFormatError(msg, file=path.name)
+    line = head.split(b"\n", 1)[0]
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"is not UTF-8: bytes that UTF-8 does not allow at byte {exc.start} of the header; "
+            "save the file as UTF-8 and reload"
+        )
+        raise LedgerFormatError(
+            msg,
+            file=path.name,
+            row=1,
+        ) from exc
+    text = text.removeprefix("\ufeff").rstrip("\r")
+    fields = next(csv.reader([text]), [])
+    names = [f.strip() for f in fields]
+    if not any(names):
+        msg = "is empty; a table file needs at least its header row"
+        raise LedgerFormatError(msg, file=path.name)
+    if "" in names:
+        msg = f"the header has an empty column name (column {names.index('') + 1})"
+        raise LedgerFormatError(
+            msg,
+            file=path.name,
+            row=1,
+        )
+    return names
+
+
+def _read_table(
+    path: Path, table: Table, header: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
+    """Read one file: the rows as text with ``_row``, ragged-row problems and their text."""
+    if path.suffix == ".csv":
+        return _read_csv(path, table, header)
+    if path.suffix == ".parquet":
+        try:
+            df = pl.read_parquet(path)
+        except Exception as exc:  # polars raises several kinds for a broken file
+            msg = f"cannot be read as Parquet ({_first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+        # A decimal of another scale is read as its text, trailing zeros past the cents
+        # dropped (200.000 is 200.00; 12.345 stays and is refused: 3 decimals).
+        df = df.with_columns(
+            [
+                pl.col(c).cast(pl.String).str.replace(r"^(-?\d+\.\d\d)0+$", "$1")
+                if isinstance(t, pl.Decimal)
+                else pl.col(c).cast(pl.String)
+                for c, t in df.schema.items()
+                if not _kept_typed(t)
+            ]
+        )
+    else:
+        try:
+            df = pl.read_excel(path, infer_schema_length=0)
+        except Exception as exc:  # fastexcel raises its own kinds
+            msg = f"cannot be read as an Excel workbook ({_first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+        # Excel date cells come back as 'YYYY-MM-DD 00:00:00' text.
+        df = df.with_columns(
+            pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+        )
+    df = df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return df, [], {}
+
+
+def _kept_typed(dtype: pl.DataType) -> bool:
+    """Parquet types that hold contract values exactly (others are read as text)."""
+    from writeoff_analytics.money import PL_MONEY
+
+    return dtype in (pl.String(), pl.Date(), pl.Boolean(), pl.Int32(), PL_MONEY)
+
+
+def _read_csv(
+    path: Path, table: Table, header: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
+    config: dict[str, str | bool | int | float | list[str]] = {**DUCKDB_CONFIG}
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        columns = {name: "VARCHAR" for name in header}
+        try:
+            df = queries.frame(con, "read_extract_csv", path=str(path), columns=columns)
+            rejects = queries.run(con, "select_csv_rejects")
+        except duckdb.Error as exc:
+            msg = f"cannot be read as CSV ({_first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    finally:
+        con.close()
+    problems: list[RowProblem] = []
+    bad: dict[int, dict[str, str | None]] = {}
+    for row, byte, _column, kind, line, message in rejects:
+        row = int(row)
+        if kind == "INVALID ENCODING" or "unicode" in str(message).lower():
+            msg = (
+                f"is not UTF-8: bytes that UTF-8 does not allow at byte offset {byte} of the file; "
+                "save the file as UTF-8 and reload"
+            )
+            raise LedgerFormatError(
+                msg,
+                file=path.name,
+                row=row,
+            )
+        fields = _split_line(str(line or ""))
+        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            reason = (
+                f"has {len(fields)} fields; the header has {len(header)} "
+                "(a short or long row: check for a missing or extra comma, or an unclosed quote)"
+            )
+        else:
+            reason = f"cannot be read as CSV: {_first_line(message)}"
+        if row in bad:
+            continue
+        problems.append(RowProblem(table.name, path.name, row, None, None, reason))
+        padded = fields + [None] * (len(header) - len(fields))
+        bad[row] = dict(zip(header, padded[: len(header)], strict=True))
+    df = df.with_columns(_row_numbers(df.height, sorted(bad)).alias(ROW))
+    return df.select([ROW, *header]), problems, bad
+
+
+def _row_numbers(height: int, skipped: list[int]) -> pl.Series:
+    """Spreadsheet row numbers of the kept rows: 2, 3, ... leaving out the rejected ones."""
+    base = pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+    if not skipped:
+        return base
+    # The k-th kept row is the k-th number >= 2 not in `skipped`: shift by how many skipped
+    # rows come before it (skipped is sorted and small).
+    out = base
+    for s in skipped:
+        out = out + (out >= s).cast(pl.Int64)
+    return out
+
+
+def _split_line(line: str) -> list[str | None]:
+    try:
+        fields = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:
+        return [line]
+    return [f if f != "" else None for f in fields]
+
+
+def _first_line(exc: object) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _assemble(
+    source: str,
+    results: Mapping[str, TableResult],
+    files: Mapping[str, str],
+    digests: Mapping[str, str],
+    read_problems: Mapping[str, list[RowProblem]],
+    ragged: Mapping[str, dict[int, dict[str, str | None]]],
+    headers: Mapping[str, tuple[str, ...]],
+) -> Extract:
+    problems: list[RowProblem] = []
+    records: dict[tuple[str, int], dict[str, str | None]] = {}
+    file_records: list[FileRecord] = []
+    for table in TABLES:
+        res = results[table.name]
+        table_problems = sorted(
+            [*read_problems[table.name], *res.problems],
+            key=lambda p: (p.row or 0, p.column or ""),
+        )
+        problems.extend(table_problems)
+        for row, rec in ragged[table.name].items():
+            records[(table.name, row)] = rec
+        for rec_any in res.rejected.iter_rows(named=True):
+            row = int(rec_any.pop(ROW))
+            records[(table.name, row)] = {k: _text(v) for k, v in rec_any.items()}
+        rejected = len(ragged[table.name]) + res.rejected.height
+        file_records.append(
+            FileRecord(
+                table=table.name,
+                file=files[table.name],
+                sha256=digests[table.name],
+                rows=res.frame.height + rejected,
+                rejected=rejected,
+            )
+        )
+    return Extract(
+        source=source,
+        frames={name: r.frame for name, r in results.items()},
+        files=tuple(file_records),
+        problems=tuple(problems),
+        records=records,
+        columns=dict(headers),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

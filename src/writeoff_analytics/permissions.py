@@ -1,0 +1,206 @@
+"""Who may do what: users' permissions and the second-approver limit, from a TOML file.
+
+::
+
+    [users.ana]
+    permissions = ["mass_write_off", "mass_write_off_history"]
+    [users.sam]
+    permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off"]
+    [approval]
+    second_approver_over = "500.00"
+    [export]                      # optional: the receipt CSV's export profile
+    profile = "pm_profile.toml"   # a file beside this one, or the profile's keys inline
+
+With no config file, the current login name holds every permission (and nothing needs a
+second approver); the CLI says so once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
+from writeoff_analytics.export_profile import (
+    DEFAULT_PROFILE,
+    ExportProfile,
+    load_export_profile,
+    profile_from_dict,
+)
+from writeoff_analytics.money import parse_money
+
+#: The config file the CLI reads unless ``--config`` names another.
+DEFAULT_CONFIG = Path("writeoff.toml")
+
+
+class Permission(StrEnum):
+    """The permissions a config grants (issue 4)."""
+
+    MASS_WRITE_OFF = "mass_write_off"
+    APPROVE_WRITE_OFF = "approve_write_off"
+    MASS_WRITE_OFF_HISTORY = "mass_write_off_history"
+    REVERSE_WRITE_OFF = "reverse_write_off"
+
+
+def current_user() -> str:
+    """The login name of this process (who is running the tool)."""
+    return getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Users' permissions, the second-approver limit and the receipt export profile.
+
+    Attributes
+    ----------
+    users
+        Permissions by user name.
+    second_approver_over
+        A batch whose total is over this needs a different approver holding
+        ``approve_write_off``; ``None``: never.
+    export_profile
+        How receipt CSVs are laid out.
+    source
+        The file read, or ``None`` for the open default (no file).
+    """
+
+    users: Mapping[str, frozenset[Permission]]
+    second_approver_over: Decimal | None = None
+    export_profile: ExportProfile = DEFAULT_PROFILE
+    source: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def open_to(cls, user: str) -> Config:
+        """The config used without a file: ``user`` holds every permission."""
+        return cls(users={user: frozenset(Permission)})
+
+    @property
+    def is_default(self) -> bool:
+        """Whether no config file was read (everything allowed to the login name)."""
+        return self.source is None
+
+    def has(self, user: str, permission: Permission | str) -> bool:
+        """Whether ``user`` holds ``permission``."""
+        return Permission(permission) in self.users.get(user, frozenset())
+
+    def require(self, user: str, permission: Permission | str, action: str) -> None:
+        """Refuse unless ``user`` holds ``permission``.
+
+        Raises
+        ------
+        PermissionDenied
+            Naming the user, the missing permission and what was refused.
+        """
+        if not self.has(user, permission):
+            raise PermissionDenied(user, Permission(permission).value, action)
+
+    def needs_second_approver(self, total: Decimal) -> bool:
+        """Whether a batch of this total needs a second approver."""
+        return self.second_approver_over is not None and total > self.second_approver_over
+
+    def require_commit(self, user: str, approver: str | None, total: Decimal) -> None:
+        """Refuse a commit that ``user`` (and ``approver``) may not make for this total.
+
+        Raises
+        ------
+        PermissionDenied
+            If ``user`` lacks ``mass_write_off``, or a named approver lacks ``approve_write_off``.
+        ApprovalRequired
+            If the total is over the limit and no different approver is named.
+        """
+        self.require(user, Permission.MASS_WRITE_OFF, "commit write-off batches")
+        if self.needs_second_approver(total) and (approver is None or approver == user):
+            raise ApprovalRequired(user, approver, str(total), str(self.second_approver_over))
+        if approver is not None:
+            self.require(approver, Permission.APPROVE_WRITE_OFF, "approve write-off batches")
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, user: str | None = None) -> Config:
+    """Read a config file; without one, the login name (or ``user``) holds every permission.
+
+    Parameters
+    ----------
+    path
+        The file to read. ``None`` reads ``./writeoff.toml`` if it exists; a path that is
+        given must exist.
+    user
+        Who gets every permission when there is no file (default: the login name).
+
+    Raises
+    ------
+    ConfigError
+        If a named file is missing, is not TOML, or names an unknown permission, a bad
+        limit or a bad export profile.
+    """
+    if path is None:
+        if not DEFAULT_CONFIG.is_file():
+            return Config.open_to(user if user is not None else current_user())
+        path = DEFAULT_CONFIG
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"config file {file}: cannot be read ({exc.strerror}); pass --config with an existing file."
+        raise ConfigError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"config file {file}: not valid TOML ({exc})."
+        raise ConfigError(msg) from None
+    return config_from_dict(data, source=file)
+
+
+def config_from_dict(data: Mapping[str, Any], *, source: Path) -> Config:
+    """Build a :class:`Config` from a parsed TOML document (see the module docstring).
+
+    Raises
+    ------
+    ConfigError
+        On an unknown section, permission or key, or a bad limit or export profile.
+    """
+    if unknown := sorted(set(data) - {"users", "approval", "export"}):
+        msg = f"config file {source}: unknown section(s) {', '.join(unknown)}; known: users, approval, export."
+        raise ConfigError(msg)
+    users: dict[str, frozenset[Permission]] = {}
+    for name, entry in dict(data.get("users", {})).items():
+        perms = entry.get("permissions", []) if isinstance(entry, Mapping) else None
+        if not isinstance(perms, list):
+            msg = f"config file {source}: [users.{name}] needs permissions = [...]."
+            raise ConfigError(msg)
+        try:
+            users[str(name)] = frozenset(Permission(str(p)) for p in perms)
+        except ValueError:
+            bad = sorted(str(p) for p in perms if str(p) not in set(Permission))
+            known = ", ".join(p.value for p in Permission)
+            msg = f"config file {source}: user {name}: unknown permission(s) {', '.join(bad)}; known: {known}."
+            raise ConfigError(msg) from None
+    limit = None
+    approval = dict(data.get("approval", {}))
+    if "second_approver_over" in approval:
+        try:
+            limit = parse_money(str(approval["second_approver_over"]))
+        except ValueError as exc:
+            value = approval["second_approver_over"]
+            msg = f"config file {source}: [approval] second_approver_over {value!r}: {exc}; write it like \"500.00\"."
+            raise ConfigError(msg) from None
+    profile = DEFAULT_PROFILE
+    export = dict(data.get("export", {}))
+    if "profile" in export:
+        profile_path = source.parent / str(export.pop("profile"))
+        if export:
+            msg = f"config file {source}: [export] holds either profile = FILE or the profile's keys, not both."
+            raise ConfigError(msg)
+        profile = load_export_profile(profile_path)
+    elif export:
+        profile = profile_from_dict(export, source=f"{source} [export]")
+    return Config(
+        users=dict(users),
+        second_approver_over=limit,
+        export_profile=profile,
+        source=source,
+    )

@@ -1,0 +1,246 @@
+"""A server-side paged grid of candidate groups, with a tick per group.
+
+The browser only ever holds one page (``page_size`` rows, rendered in one ``Select``), so
+100,000 groups cost what 20 do; sorting, searching and paging run in Polars in the kernel.
+Ticks are kept as the frozenset of *deselected* group keys (every group starts ticked).
+Clicking a row ticks or unticks it and makes it the ``focus`` (whose lines the screen shows).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import ipywidgets as w
+import polars as pl
+import traitlets as t
+
+from writeoff_analytics.candidates import GROUP_SCHEMA
+from writeoff_analytics.money import format_money
+
+#: Sortable columns and their labels.
+SORTS = {
+    "group_key": "Group",
+    "patient_id": "Patient",
+    "first_date_of_service": "First DOS",
+    "max_age_days": "Age (days)",
+    "line_count": "Lines",
+    "balance_total": "Balance",
+}
+
+_STYLE = """<style>
+.wo-grid select, .wo-grid-head { font-family: var(--jp-code-font-family, monospace) !important;
+  font-size: 12px !important; }
+.wo-grid select { width: 100%; }
+.wo-grid-head { white-space: pre; margin: 0 0 0 4px; font-weight: 600; }
+.wo-error { color: #b00020; font-weight: 600; }
+.wo-ok { color: #1b5e20; font-weight: 600; }
+.wo-totals { font-size: 14px; font-weight: 600; }
+.wo-lines td, .wo-lines th, .wo-breakdown td, .wo-breakdown th { padding: 1px 10px !important;
+  line-height: 1.3; vertical-align: middle; white-space: nowrap; }
+.wo-breakdown { margin: 0 !important; }
+.wo-bar { display: inline-block; height: 9px; background: #4a7bb7; vertical-align: middle; }
+</style>"""
+
+
+def style_tag() -> w.HTML:
+    """The small stylesheet every writeoff widget shares (monospace grid, red errors)."""
+    return w.HTML(_STYLE, layout=w.Layout(height="0px", margin="0"))
+
+
+class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+    """A page of candidate groups with ticks, search, sort and paging.
+
+    Parameters
+    ----------
+    level
+        What one row is ("Encounter", "Patient", ...), for the header.
+    page_size
+        Rows per page.
+    """
+
+    deselected = t.Instance(frozenset, args=())
+    focus = t.Unicode(None, allow_none=True)
+    page = t.Int(0)
+    page_size = t.Int(15)
+    sort_by = t.Enum(list(SORTS), "group_key")
+    descending = t.Bool(False)
+    search = t.Unicode("")
+    level = t.Unicode("Group")
+
+    def __init__(self, level: str = "Group", page_size: int = 15, **kwargs: Any) -> None:
+        self._groups = pl.DataFrame(schema=GROUP_SCHEMA)
+        self._view = self._groups
+        self._writeoff: Mapping[str, Decimal] = {}
+        self._busy = False
+        self.search_box = w.Text(
+            placeholder="search group or patient id", continuous_update=False,
+            layout=w.Layout(width="220px"),
+        )
+        self.sort_box = w.Dropdown(
+            options=[(v, k) for k, v in SORTS.items()], value="group_key", description="Sort",
+            layout=w.Layout(width="190px"),
+        )
+        self.desc_box = w.ToggleButton(value=False, description="descending", icon="sort",
+                                       layout=w.Layout(width="120px"))
+        self.all_btn = w.Button(description="Select all", layout=w.Layout(width="100px"))
+        self.none_btn = w.Button(description="Select none", layout=w.Layout(width="100px"))
+        self.prev_btn = w.Button(icon="chevron-left", layout=w.Layout(width="36px"))
+        self.next_btn = w.Button(icon="chevron-right", layout=w.Layout(width="36px"))
+        self.page_label = w.Label()
+        self.head = w.HTML()
+        self.rows = w.Select(options=[], rows=page_size, layout=w.Layout(width="100%"))
+        self.rows.add_class("wo-grid")
+        super().__init__(
+            [
+                w.HBox([self.search_box, self.sort_box, self.desc_box, self.all_btn,
+                        self.none_btn, self.prev_btn, self.page_label, self.next_btn]),
+                self.head,
+                self.rows,
+            ],
+            **kwargs,
+        )
+        self.level = level
+        self.page_size = page_size
+        self.search_box.observe(lambda c: setattr(self, "search", c["new"]), "value")
+        self.sort_box.observe(lambda c: setattr(self, "sort_by", c["new"]), "value")
+        self.desc_box.observe(lambda c: setattr(self, "descending", c["new"]), "value")
+        self.all_btn.on_click(lambda _: self.select_all())
+        self.none_btn.on_click(lambda _: self.select_none())
+        self.prev_btn.on_click(lambda _: self.turn(-1))
+        self.next_btn.on_click(lambda _: self.turn(1))
+        self.rows.observe(self._on_row, "index")
+
+    # -- data --------------------------------------------------------------------------
+
+    def set_groups(self, groups: pl.DataFrame, level: str) -> None:
+        """Show new groups (all ticked, first page)."""
+        self._groups = groups
+        self._writeoff = {}
+        self.level = level
+        self.focus = None
+        self.deselected = frozenset()
+        self._rebuild_view(page=0)
+
+    def set_writeoff_totals(self, totals: Mapping[str, Decimal]) -> None:
+        """Write-off totals of groups whose line amounts were lowered (others: their balance)."""
+        self._writeoff = dict(totals)
+        self.render()
+
+    @property
+    def view_keys(self) -> list[str]:
+        """The group keys the search keeps, in the current order."""
+        return list(self._view.get_column("group_key"))
+
+    @property
+    def page_count(self) -> int:
+        """How many pages the current view has (at least 1)."""
+        return max(1, -(-self._view.height // self.page_size))
+
+    # -- actions -------------------------------------------------------------------------
+
+    def toggle(self, key: str) -> None:
+        """Tick an unticked group or untick a ticked one."""
+        if key in self.deselected:
+            self.deselected = self.deselected - {key}
+        else:
+            self.deselected = self.deselected | {key}
+
+    def set_ticked(self, keys: Iterable[str], ticked: bool) -> None:
+        """Tick (or untick) the given groups."""
+        keys = frozenset(keys)
+        self.deselected = self.deselected - keys if ticked else self.deselected | keys
+
+    def select_all(self) -> None:
+        """Tick every group the search shows (all groups without a search)."""
+        self.set_ticked(self.view_keys if self.search else self.deselected, True)
+
+    def select_none(self) -> None:
+        """Untick every group the search shows (all groups without a search)."""
+        keys = self.view_keys if self.search else self._groups.get_column("group_key")
+        self.set_ticked(keys, False)
+
+    def turn(self, step: int) -> None:
+        """Go ``step`` pages forward (or back), within the pages there are."""
+        self.page = min(max(0, self.page + step), self.page_count - 1)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    @t.observe("search", "sort_by", "descending")
+    def _on_view_change(self, change: dict[str, Any]) -> None:
+        for box, name in ((self.search_box, "search"), (self.sort_box, "sort_by"),
+                          (self.desc_box, "descending")):
+            if box.value != getattr(self, name):
+                box.value = getattr(self, name)
+        self._rebuild_view(page=0)
+
+    @t.observe("page", "deselected", "page_size")
+    def _on_page_change(self, change: dict[str, Any]) -> None:
+        self.render()
+
+    def _rebuild_view(self, page: int) -> None:
+        view = self._groups
+        needle = self.search.strip()
+        if needle:
+            view = view.filter(
+                pl.col("group_key").str.contains(needle, literal=True)
+                | pl.col("patient_id").fill_null("").str.contains(needle, literal=True)
+            )
+        self._view = view.sort(self.sort_by, "group_key", descending=[self.descending, False],
+                               nulls_last=True)
+        if self.page != page:
+            self.page = page  # renders
+        else:
+            self.render()
+
+    def render(self) -> None:
+        """Draw the current page."""
+        start = self.page * self.page_size
+        rows = self._view.slice(start, self.page_size).to_dicts()
+        width = max([len(self.level), *(len(r["group_key"]) for r in rows)])
+        self.head.value = (
+            '<div class="wo-grid-head">'
+            + html.escape(_line("Tick", self.level, "Patient", "First DOS", "Age", "Lines", "Balance",
+                    "Write off", width))
+            + "</div>"
+        )
+        options = []
+        for r in rows:
+            key = r["group_key"]
+            ticked = key not in self.deselected
+            writeoff = self._writeoff.get(key, r["balance_total"]) if ticked else None
+            options.append((
+                _line("[x]" if ticked else "[ ]", key, r["patient_id"] or "(several)",
+                      str(r["first_date_of_service"]), str(r["max_age_days"]),
+                      str(r["line_count"]), format_money(r["balance_total"]),
+                      "-" if writeoff is None else format_money(writeoff), width),
+                key,
+            ))
+        self._busy = True
+        try:
+            self.rows.index = None
+            self.rows.options = options
+            self.rows.rows = max(3, len(options))
+        finally:
+            self._busy = False
+        shown = self._view.height
+        first = 0 if shown == 0 else start + 1
+        self.page_label.value = (
+            f"{first:,}-{min(start + self.page_size, shown):,} of {shown:,}  "
+            f"(page {self.page + 1:,}/{self.page_count:,})"
+        )
+
+    def _on_row(self, change: dict[str, Any]) -> None:
+        if self._busy or change["new"] is None:
+            return
+        key = self.rows.options[change["new"]][1]
+        self.focus = key
+        self.toggle(key)  # re-renders, which clears the browser's selection
+
+
+def _line(tick: str, key: str, patient: str, dos: str, age: str, lines: str, balance: str,
+          writeoff: str, width: int) -> str:
+    return (f"{tick:<4} {key:<{width}}  {patient:<10} {dos:<10} {age:>5} {lines:>5} "
+            f"{balance:>14} {writeoff:>14}")

@@ -1,0 +1,95 @@
+"""`writeoff report`: each kind of report in a format, through the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.test_reporting import AS_OF, demo_ledger, insert_receipt, pdftotext
+from writeoff_analytics.candidates import LINE_SCHEMA, find_candidates
+from writeoff_analytics.criteria.model import Criteria
+from writeoff_analytics.criteria.presets import criteria_from_preset
+from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import PL_MONEY, format_money
+
+
+def writeoff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "writeoff_analytics.cli", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "ledger.duckdb"
+    ledger = demo_ledger(str(path))
+    first = find_candidates(ledger, criteria_from_preset("deceased"), today=AS_OF).lines.row(0, named=True)
+    insert_receipt(ledger, "WO-000001",
+                   [(first["charge_id"], first["encounter_id"], first["patient_id"], "PATIENT",
+                     first["payer_id"], str(-first["balance"]))],
+                   reason="DECEASED", created="2026-11-02 10:00:00")
+    return path
+
+
+def test_preset_report_as_pdf(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.pdf"
+    proc = writeoff("report", "--preset", "small-balance", "--as-of", "2026-11-01", "--format", "pdf",
+                    "--output", str(out), "--db", str(store))
+    assert proc.returncode == 0, proc.stderr
+    expected = find_candidates(Ledger(store), criteria_from_preset("small-balance", as_of=AS_OF))
+    assert f"total {format_money(expected.total)}" in proc.stdout
+    text = pdftotext(out)
+    assert format_money(expected.total) in text and "Page 1 of" in text and "as of 2026-11-01" in text
+
+
+def test_criteria_file_report_as_csv(store: Path, tmp_path: Path) -> None:
+    crit = tmp_path / "c.toml"
+    crit.write_text('balance_type = "PATIENT"\nwrite_off_by = "ENCOUNTER"\nmax_balance = "5.00"\n',
+                    encoding="utf-8")
+    out = tmp_path / "c.csv"
+    proc = writeoff("report", "--criteria", str(crit), "--as-of", "2026-11-01", "--output", str(out),
+                    "--db", str(store))
+    assert proc.returncode == 0, proc.stderr
+    expected = find_candidates(Ledger(store), Criteria("PATIENT", "ENCOUNTER", max_balance="5.00",
+                                                       as_of=dt.date(2026, 11, 1)))
+    back = pl.read_csv(out, schema=LINE_SCHEMA)
+    assert back.height == expected.line_count > 0
+    assert back.get_column("writeoff_amount").sum() == expected.total
+
+
+def test_receipt_report_as_xlsx(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    proc = writeoff("report", "--receipt", "1", "--format", "xlsx", "--output", str(out), "--db", str(store))
+    assert proc.returncode == 0, proc.stderr
+    assert "receipt WO-000001: 1 lines" in proc.stdout
+    lines = pl.read_excel(out, sheet_name="Lines", schema_overrides={"amount": PL_MONEY})
+    assert lines.height == 1 and lines.get_column("amount").sum() < Decimal("0.00")
+
+
+def test_history_report_as_html(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "h.html"
+    proc = writeoff("report", "--history", "--from", "2026-11-01", "--to", "2026-11-30",
+                    "--output", str(out), "--db", str(store))
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "Write-offs by reason" in text and "DECEASED" in text and "Credit balances" in text
+
+
+def test_errors_are_one_line_without_traceback(store: Path, tmp_path: Path) -> None:
+    proc = writeoff("report", "--receipt", "WO-000099", "--output", str(tmp_path / "x.pdf"), "--db", str(store))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"writeoff report: error: receipt WO-000099 is not in {store}; check the number (writeoff history)"
+    ]
+    proc = writeoff("report", "--history", "--from", "2026-11-01", "--output", str(tmp_path / "x.pdf"),
+                    "--db", str(store))
+    assert proc.returncode == 1 and "needs --from DATE and --to DATE" in proc.stderr
+    proc = writeoff("report", "--preset", "small-balance", "--output", str(tmp_path / "x.doc"),
+                    "--db", str(store))
+    assert proc.returncode == 1 and "pass --format" in proc.stderr
+    assert not (tmp_path / "x.pdf").exists()

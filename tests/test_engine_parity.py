@@ -1,0 +1,123 @@
+"""One meaning on two engines: random ledgers, random valid criteria, identical frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import build_ledger
+from writeoff_analytics import Criteria, CriteriaError, find_candidates
+
+CLASSES = ["MEDICARE", "MEDICAID", "COMMERCIAL", "OTHER"]
+TYPES = ["INSURANCE_PAYMENT", "INSURANCE_ADJUSTMENT", "TRANSFER", "PATIENT_PAYMENT", "PATIENT_ADJUSTMENT", "REFUND"]
+BASE = dt.date(2025, 1, 1)
+# Few distinct values, so that boundaries (equal ages, dates, totals) are hit often.
+DAYS = [0, 30, 60, 90, 120]
+AGES = [0, 30, 60, 90]
+CENTS = [0, 1, 500, 1000, 2550]
+BOUNDS = [0, 1, 500, 1000, 1500, 2550, 3050]
+
+
+def _day(n: int) -> str:
+    return (BASE + dt.timedelta(days=n)).isoformat()
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+@st.composite
+def ledgers(draw):
+    n_payers = draw(st.integers(1, 3))
+    payers = [{"payer_id": f"Y{i}", "payer_name": f"Payer {i}", "financial_class": draw(st.sampled_from(CLASSES)),
+               "balance_bill_patient": draw(st.sampled_from(["true", "false"]))} for i in range(n_payers)]
+    pids = [f"Y{i}" for i in range(n_payers)]
+    n_pat = draw(st.integers(1, 4))
+    patients = []
+    for i in range(n_pat):
+        patients.append({
+            "patient_id": f"0{i}",
+            "guarantor_id": draw(st.sampled_from([None, *[f"0{j}" for j in range(n_pat)]])),
+            "deceased_date": draw(st.sampled_from([None, _day(300)])),
+            "financial_hardship": draw(st.sampled_from([None, "true", "false"])),
+        })
+    coverages = []
+    for i in range(n_pat):
+        for _ in range(draw(st.integers(0, 2))):
+            start = draw(st.sampled_from([0, 30, 60, 90]))
+            coverages.append({
+                "patient_id": f"0{i}", "payer_id": draw(st.sampled_from(pids)), "priority": str(draw(st.integers(1, 3))),
+                "effective_from": _day(start),
+                "effective_to": draw(st.sampled_from([None, _day(start + draw(st.sampled_from([0, 30, 90])))])),
+                "qmb": draw(st.sampled_from([None, "true", "false"])),
+                "patient_responsible": draw(st.sampled_from([None, "true", "false"])),
+            })
+    encounters, charges, transactions = [], [], []
+    for e in range(draw(st.integers(1, 6))):
+        encounters.append({"encounter_id": f"E{e}", "patient_id": f"0{draw(st.integers(0, n_pat - 1))}",
+                           "date_of_service": _day(draw(st.sampled_from(DAYS))),
+                           "provider_id": draw(st.sampled_from([None, "PA", "PB"])),
+                           "location_id": draw(st.sampled_from([None, "LA", "LB"]))})
+        for c in range(draw(st.integers(1, 3))):
+            cid = f"C{e}_{c}"
+            charges.append({"charge_id": cid, "encounter_id": f"E{e}", "procedure_code": draw(st.sampled_from(["99213", "80053"])),
+                            "charge_amount": _money(draw(st.sampled_from(CENTS))),
+                            "billed_payer_id": draw(st.sampled_from([None, *pids])), "posted_date": _day(0)})
+            for t in range(draw(st.integers(0, 5))):
+                transactions.append({
+                    "transaction_id": f"T{cid}_{t}", "charge_id": cid, "posted_date": _day(draw(st.sampled_from(DAYS))),
+                    "type": draw(st.sampled_from(TYPES)), "responsibility": draw(st.sampled_from(["INSURANCE", "PATIENT"])),
+                    "payer_id": draw(st.sampled_from([None, *pids])), "amount": _money(draw(st.sampled_from(CENTS)) * draw(st.sampled_from([-1, 1]))),
+                })
+    return {"payers": payers, "patients": patients, "coverages": coverages, "encounters": encounters,
+            "charges": charges, "transactions": transactions}
+
+
+@st.composite
+def criteria_for(draw, tables):
+    bt = draw(st.sampled_from(["PATIENT", "INSURANCE"]))
+    by = draw(st.sampled_from(["GUARANTOR", "PATIENT", "ENCOUNTER", "PROCEDURE_LINE"] if bt == "PATIENT" else ["ENCOUNTER", "PROCEDURE_LINE"]))
+    opt = lambda s: draw(st.one_of(st.none(), s))  # noqa: E731
+    payer_ids = [p["payer_id"] for p in tables["payers"]]
+    kw = {
+        "responsibility": opt(st.sampled_from(["AFTER_INSURANCE", "SELF_PAY", "NOT_RESPONSIBLE", "AFTER_INSURANCE_PATIENT_RESPONSIBLE"])) if bt == "PATIENT" else None,
+        "role": draw(st.sampled_from(["ALL", "PRIMARY", "SECONDARY", "TERTIARY"])) if bt == "INSURANCE" else "ALL",
+        "financial_classes": opt(st.sets(st.sampled_from([*CLASSES, "SELF_PAY"]), min_size=1)),
+        "payer_ids": opt(st.sets(st.sampled_from(payer_ids), min_size=1)),
+        "dos_from": opt(st.sampled_from(DAYS).map(_day)),
+        "dos_to": opt(st.sampled_from(DAYS).map(_day)),
+        "min_age_days": opt(st.sampled_from(AGES)),
+        "max_age_days": opt(st.sampled_from(AGES)),
+        "min_days_since_patient_payment": opt(st.sampled_from(AGES)),
+        "min_balance": opt(st.sampled_from(BOUNDS).map(_money)),
+        "max_balance": opt(st.sampled_from(BOUNDS).map(_money)),
+        "patient_ids": opt(st.sets(st.sampled_from([p["patient_id"] for p in tables["patients"]]), min_size=1)),
+        "provider_ids": opt(st.sets(st.sampled_from(["PA", "PB"]), min_size=1)),
+        "location_ids": opt(st.sets(st.sampled_from(["LA", "LB"]), min_size=1)),
+        "procedure_codes": opt(st.sets(st.sampled_from(["99213", "80053"]), min_size=1)),
+        "deceased": draw(st.booleans()),
+        "financial_hardship": draw(st.booleans()),
+        "as_of": _day(draw(st.sampled_from([90, 120, 180]))),
+    }
+    try:
+        return Criteria(bt, by, **kw)
+    except CriteriaError:
+        assume(False)
+        raise
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_duckdb_and_polars_find_the_same_lines_and_cents(data):
+    tables = data.draw(ledgers())
+    ledger = build_ledger(**tables)
+    for _ in range(4):
+        criteria = data.draw(criteria_for(tables))
+        a = find_candidates(ledger, criteria, engine="duckdb")
+        b = find_candidates(ledger, criteria, engine="polars")
+        assert a.lines.equals(b.lines), (criteria, a.lines, b.lines)
+        assert a.groups.equals(b.groups)
+        assert a.total == b.total
