@@ -47,8 +47,8 @@ def _typed(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 def _candidates_runner() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     """The DuckDB and Spark candidate functions, when the criteria engine is present."""
     try:
-        from writeoff_analytics.candidates import find_candidates  # type: ignore[attr-defined]
-        from writeoff_analytics.spark.engine import find_candidates_spark  # type: ignore[attr-defined]
+        from writeoff_analytics.candidates import find_candidates
+        from writeoff_analytics.spark.engine import find_candidates_spark
     except ImportError:
         return None
     return find_candidates, find_candidates_spark
