@@ -23,9 +23,14 @@ from writeoff_analytics.ledger.schema import SQL_TYPES, TABLES
 TABLE_NAMES = [t.name for t in TABLES]
 
 
-def _columns(table_name: str) -> dict[str, str]:
+def _columns(table_name: str, present: list[str] | None = None) -> dict[str, str]:
     table = next(t for t in TABLES if t.name == table_name)
-    return {c.name: SQL_TYPES[c.type] for c in table.columns}
+    return {c.name: SQL_TYPES[c.type] for c in table.columns if present is None or c.name in present}
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, encoding="utf-8-sig") as f:
+        return f.readline().rstrip("\r\n").split(",")
 
 
 def bare_duckdb_load(extract: Path, db_path: Path, fmt: str) -> dict[str, int]:
@@ -36,7 +41,7 @@ def bare_duckdb_load(extract: Path, db_path: Path, fmt: str) -> dict[str, int]:
         for name in TABLE_NAMES:
             path = str(extract / f"{name}.{fmt}")
             rel = (
-                con.read_csv(path, header=True, dtype=_columns(name))
+                con.read_csv(path, header=True, dtype=_columns(name, _csv_header(path)))
                 if fmt == "csv"
                 else con.read_parquet(path)
             )
