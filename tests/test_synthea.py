@@ -141,6 +141,13 @@ def test_medicaid_patient_responsibility_left_once_final_patient_payments_are_se
     # patient balances of payers that may balance bill stay candidates of other presets
     others = ledger.balances().filter((pl.col("patient_balance") > 0) & ~pl.col("not_responsible"))
     assert others.height > 0
+    # and the no-balance-billing preset finds exactly those lines, on both engines
+    from writeoff_analytics import criteria_from_preset, find_candidates
+
+    for engine in ("duckdb", "polars"):
+        cands = find_candidates(ledger, criteria_from_preset("no-balance-billing", as_of="2026-11-01"), engine=engine)
+        assert sorted(cands.lines["writeoff_amount"].to_list()) == sorted(found["patient_balance"].to_list())
+        assert cands.total == D("41.93")
 
 
 def test_start_date_end_date_layout_gives_the_same_coverages(tmp_path):
