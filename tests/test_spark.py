@@ -494,6 +494,28 @@ def test_cli_lists_each_practice(spark: Any, tmp_path: Path, capsys: pytest.Capt
     ]
 
 
+def test_candidates_extract_needs_engine_spark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from writeoff_analytics.cli import main
+
+    status = main(["candidates", "--preset", "bad-debt", "--extract", str(tmp_path)])
+    assert status == 1
+    assert "--extract reads a multi-practice extract on Spark; add --engine spark." in capsys.readouterr().err
+
+
+@pytest.mark.spark
+def test_candidates_engine_spark_extract_lists_each_practice(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from writeoff_analytics.cli import main
+
+    write_extract(tmp_path, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": []}})
+    status = main(["candidates", "--engine", "spark", "--preset", "no-balance-billing", "--as-of", "2026-11-01",
+                   "--extract", str(tmp_path), "--spark-master", "local[2]"])
+    out = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert out[-1] == "all practices                        1            40.00"
+
+
 @pytest.mark.spark
 def test_find_candidates_engine_spark_on_a_store_matches_duckdb(
     spark: Any, demo_practices: dict[str, dict[str, pl.DataFrame]]

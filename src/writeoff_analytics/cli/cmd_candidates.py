@@ -67,12 +67,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--group", action="store_true", help="one row per write-off group")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", type=Path, metavar="PATH", help="write here (default stdout)")
-    p.set_defaults(handler=run)
+    spark = p.add_argument_group("Spark (--engine spark --extract DIR: a multi-practice extract)")
+    spark.add_argument("--extract", help="practice=<id>/ folders (or an hdfs://, s3a:// URI)")
+    spark.add_argument("--spark-master", default="local[2]", help="local[N], spark://host:7077, yarn")
+    spark.add_argument("--practice", dest="practices", action="append", help="only this practice")
+    p.set_defaults(handler=run, extract_format="auto")
 
 
 def run(args: argparse.Namespace) -> int:
     """Find the candidates and write them in the chosen format."""
     criteria = _criteria(args)
+    if args.extract is not None:
+        if args.engine != "spark":
+            msg = "--extract reads a multi-practice extract on Spark; add --engine spark."
+            raise CriteriaError(msg, field="engine")
+        from writeoff_analytics.cli.cmd_spark_candidates import run_spark
+
+        return run_spark(args, criteria)
     if not Path(args.db).exists():
         msg = (
             f"no ledger store at {args.db}; load an extract first "
