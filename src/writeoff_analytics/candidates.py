@@ -188,21 +188,22 @@ def find_candidates(
     if engine not in ENGINES:
         exc = CriteriaError.unknown("engine", [engine], ENGINES, field="engine")
         raise exc
-    ledger.require_loaded()
     as_of = criteria.resolved_as_of(today)
-    criteria.check_payers(ledger.frame("payers").get_column("payer_id").to_list())
-    if engine == "duckdb":
-        with ledger.connect() as con:
-            generation = ledger.generation()
+    # One connection for the whole search: a file store is opened once (it is not free), and
+    # the generation, the payers and the lines are read under the same lock.
+    with ledger.connect() as con:
+        ledger.require_loaded()
+        if criteria.payer_ids is not None:
+            criteria.check_payers(ledger.frame("payers").get_column("payer_id").to_list())
+        generation = ledger.generation()
+        if engine == "duckdb":
             lines = to_sql.candidate_lines(con, criteria, as_of)
-    elif engine == "spark":
-        from writeoff_analytics.spark.engine import store_candidate_lines
+        elif engine == "spark":
+            from writeoff_analytics.spark.engine import store_candidate_lines
 
-        generation = ledger.generation()
-        lines = store_candidate_lines(ledger.balances(), criteria, as_of)
-    else:
-        generation = ledger.generation()
-        lines = to_polars.candidate_lines(ledger.balances(), criteria, as_of)
+            lines = store_candidate_lines(ledger.balances(), criteria, as_of)
+        else:
+            lines = to_polars.candidate_lines(ledger.balances(), criteria, as_of)
     lines = lines.cast(LINE_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
     return Candidates(
         criteria=criteria, as_of=as_of, generation=generation, lines=lines,
