@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def formula_safe(text: str) -> str:
+    """Return ``text`` with a leading ``'`` if a spreadsheet would run it as a formula (STYLE.md).
+
+    Examples
+    --------
+    >>> formula_safe("=HYPERLINK(1)"), formula_safe("C1")
+    ("'=HYPERLINK(1)", 'C1')
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def safe_cell(value: object) -> object:
     """Return ``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
 
@@ -34,9 +45,7 @@ def safe_cell(value: object) -> object:
     >>> safe_cell("-20.00"), safe_cell("P-MCR"), safe_cell(3)
     ("'-20.00", 'P-MCR', 3)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import ConfigError
 
 #: The transactions layout of LEDGER_FORMAT.md, then what the write-off adds.
@@ -67,18 +68,6 @@ LINE_FIELDS: frozenset[str] = frozenset(
 
 #: Fields written as numbers, never neutralised.
 _NUMBER_FIELDS = frozenset({"amount", "line_no"})
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(text: str) -> str:
-    """Return ``text`` with a leading ``'`` if a spreadsheet would treat it as a formula.
-
-    Examples
-    --------
-    >>> formula_safe("=HYPERLINK(1)"), formula_safe("C1")
-    ("'=HYPERLINK(1)", 'C1')
-    """
-    return "'" + text if text.startswith(_UNSAFE_START) else text
 
 
 @dataclass(frozen=True)

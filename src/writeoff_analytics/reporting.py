@@ -28,6 +28,7 @@ from great_tables import GT, loc, style
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
+from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import CriteriaError, HistoryError
 from writeoff_analytics.money import PL_MONEY, ZERO, format_money
 from writeoff_analytics.reasons import WAIVER_REASONS
@@ -59,7 +60,6 @@ _SHORT_LINES = 25
 #: Groups shown in "Largest groups".
 TOP_GROUPS = 20
 
-_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
 _MONEY_FORMAT = "$#,##0.00;-$#,##0.00"
 _LABELS = {
     "charge_id": "Charge",
@@ -910,9 +910,7 @@ def _csv_cell(value: object, kind: pl.DataType) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.date | int):
         return str(value)
-    text = str(value)
-    # STYLE.md: text cells that a spreadsheet would run as a formula get a leading quote.
-    return "'" + text if text.startswith(_CSV_RISKY) else text
+    return formula_safe(str(value))
 
 
 def _xlsx_bytes(report: Report) -> bytes:

@@ -29,6 +29,7 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
+from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, Table
@@ -288,9 +289,8 @@ _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 def _safe_cell(value: str | None) -> str:
     if value is None:
         return ""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER_RE.match(value):
-        return "'" + value
-    return value
+    # a plain number stays as it was, so a fixed rejects.csv loads again
+    return value if _NUMBER_RE.match(value) else formula_safe(value)
 
 
 # --- finding and reading files ---------------------------------------------------------
