@@ -75,12 +75,6 @@ kept AS (
       AND (CAST($procedure_codes AS VARCHAR[]) IS NULL OR list_contains($procedure_codes, l.procedure_code))
       AND (CAST($deceased AS BOOLEAN) IS NULL OR l.deceased_date IS NOT NULL)
       AND (CAST($financial_hardship AS BOOLEAN) IS NULL OR l.financial_hardship)
-),
--- CRITERIA.md 4: the balance range keeps or drops a group's lines together.
-group_totals AS (
-    SELECT group_key, CAST(sum(balance) AS DECIMAL(18,2)) AS group_balance
-    FROM kept
-    GROUP BY group_key
 )
 SELECT
     k.charge_id,
@@ -100,8 +94,19 @@ SELECT
     k.balance,
     k.balance AS writeoff_amount
 FROM kept AS k
-JOIN group_totals AS g
-  ON g.group_key = k.group_key
-WHERE (CAST($min_balance AS DECIMAL(18,2)) IS NULL OR g.group_balance >= $min_balance)
-  AND (CAST($max_balance AS DECIMAL(18,2)) IS NULL OR g.group_balance <= $max_balance)
+-- CRITERIA.md 4: the balance range keeps or drops a group's lines together. Without a range
+-- the subquery keeps no row and no group total is computed, so the common search without
+-- one does not pay for grouping and joining every line.
+WHERE (CAST($min_balance AS DECIMAL(18,2)) IS NULL AND CAST($max_balance AS DECIMAL(18,2)) IS NULL)
+   OR k.group_key IN (
+       SELECT g.group_key
+       FROM kept AS g
+       WHERE NOT (CAST($min_balance AS DECIMAL(18,2)) IS NULL
+                  AND CAST($max_balance AS DECIMAL(18,2)) IS NULL)
+       GROUP BY g.group_key
+       HAVING (CAST($min_balance AS DECIMAL(18,2)) IS NULL
+               OR CAST(sum(g.balance) AS DECIMAL(18,2)) >= $min_balance)
+          AND (CAST($max_balance AS DECIMAL(18,2)) IS NULL
+               OR CAST(sum(g.balance) AS DECIMAL(18,2)) <= $max_balance)
+   )
 ORDER BY k.group_key, k.charge_id

@@ -9,12 +9,20 @@ import copy
 import datetime as dt
 from decimal import Decimal
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE_TABLES, build_ledger
 from tests.scenario import AS_OF, SCENARIO
 from writeoff_analytics import Criteria, CriteriaError, criteria_from_preset, find_candidates
-from writeoff_analytics.candidates import GROUP_SCHEMA, LINE_SCHEMA, find_credit_balances
+from writeoff_analytics.candidates import (
+    GROUP_SCHEMA,
+    LINE_SCHEMA,
+    find_credit_balances,
+    group_lines,
+)
 
 D = Decimal
 
@@ -183,3 +191,47 @@ def test_credit_of_a_medicaid_patient_is_marked(engine):
 def test_the_same_criteria_after_a_write_are_computed_at_the_new_generation(ledger, engine):
     before = find_candidates(ledger, preset("deceased"), engine=engine).generation
     assert before == ledger.generation()
+
+
+# ------------------------------------------------------------------ group_lines on its own
+
+_LINE = st.fixed_dictionaries({
+    "group_key": st.sampled_from(["G1", "G2", "G10", "G9"]),
+    "patient_id": st.sampled_from(["P1", "P2"]),
+    "date_of_service": st.dates(dt.date(2025, 1, 1), dt.date(2026, 10, 31)),
+    "balance": st.decimals(D("0.01"), D("99999.99"), places=2),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_LINE, max_size=30), st.randoms(use_true_random=False))
+def test_group_lines_matches_plain_python_in_any_line_order(rows, rnd):
+    as_of = dt.date(2026, 11, 1)
+    for i, row in enumerate(rows):
+        row["charge_id"] = f"C{i:03d}"
+        row["age_days"] = (as_of - row["date_of_service"]).days
+    expected = {}
+    for row in rows:
+        g = expected.setdefault(row["group_key"], {"patients": set(), "dates": [], "total": D(0)})
+        g["patients"].add(row["patient_id"])
+        g["dates"].append(row["date_of_service"])
+        g["total"] += row["balance"]
+    wanted = ("charge_id", "group_key", "patient_id", "date_of_service", "age_days", "balance")
+    base = {k: LINE_SCHEMA[k] for k in wanted}
+    sorted_rows = sorted(rows, key=lambda r: (r["group_key"], r["charge_id"]))
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    for order in (sorted_rows, shuffled):
+        frame = pl.DataFrame(order, schema=base).cast(base)
+        groups = group_lines(frame)
+        assert dict(groups.schema) == GROUP_SCHEMA
+        assert groups.get_column("group_key").to_list() == sorted(expected)
+        for got in groups.to_dicts():
+            want = expected[got["group_key"]]
+            one = next(iter(want["patients"])) if len(want["patients"]) == 1 else None
+            assert got["patient_id"] == one
+            assert got["line_count"] == len(want["dates"])
+            assert got["balance_total"] == want["total"]
+            assert got["first_date_of_service"] == min(want["dates"])
+            assert got["last_date_of_service"] == max(want["dates"])
+            assert got["max_age_days"] == (as_of - min(want["dates"])).days

@@ -112,13 +112,20 @@ def group_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """
     if lines.is_empty():
         return pl.DataFrame(schema=GROUP_SCHEMA)
-    # Lines found are sorted by group_key already: keeping their order is much cheaper than
-    # sorting the groups again (and min == max tells one patient from several cheaply).
+    # Lines found come sorted by group_key: a group is then a run of equal keys. Numbered by
+    # rle_id (non-decreasing, so flagged sorted), the runs are grouped as slices, without
+    # hashing any text. Eager on purpose: the same plan run lazily took 4x as long (807k
+    # lines at 10M transactions: 0.04 s eager, 0.16 s lazy, 0.40 s hashing the text keys).
+    # Lines in another order are sorted first.
+    if not lines.get_column("group_key").is_sorted():
+        lines = lines.sort("group_key", maintain_order=True)
     groups = (
-        lines.group_by("group_key", maintain_order=True)
+        lines.with_columns(pl.col("group_key").rle_id().set_sorted().alias("_run"))
+        .group_by("_run", maintain_order=True)
         .agg(
-            pl.col("patient_id").min().alias("_first_patient"),
-            pl.col("patient_id").max().alias("_last_patient"),
+            pl.col("group_key").first(),
+            pl.col("patient_id").first().alias("_patient"),
+            (pl.col("patient_id").n_unique() == 1).alias("_one_patient"),
             pl.col("date_of_service").min().alias("first_date_of_service"),
             pl.col("date_of_service").max().alias("last_date_of_service"),
             pl.col("age_days").max().alias("max_age_days"),
@@ -126,17 +133,10 @@ def group_lines(lines: pl.DataFrame) -> pl.DataFrame:
             pl.col("balance").sum().cast(PL_MONEY).alias("balance_total"),
         )
         .with_columns(
-            pl.when(pl.col("_first_patient") == pl.col("_last_patient"))
-            .then(pl.col("_first_patient"))
-            .otherwise(None)
-            .alias("patient_id")
+            pl.when(pl.col("_one_patient")).then(pl.col("_patient")).alias("patient_id")
         )
-        .select(list(GROUP_SCHEMA))
-        .cast(GROUP_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
     )
-    if not groups.get_column("group_key").is_sorted():
-        groups = groups.sort("group_key")
-    return groups
+    return groups.select(list(GROUP_SCHEMA)).cast(GROUP_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
 
 
 def find_candidates(

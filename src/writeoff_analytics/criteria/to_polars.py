@@ -60,24 +60,16 @@ def candidate_lines(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) 
                        _in("encounter_id", criteria.encounter_ids)) if e is not None]
     if pre:
         lf = lf.filter(*pre)
-    lf = lf.with_columns(
-        _GROUP_KEY[criteria.write_off_by].alias("group_key"),
-        (pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().cast(pl.Int32).alias("age_days"),
-        pl.col("billed_payer_id" if patient else "current_payer_id").alias("payer_id"),
-        pl.col("billed_financial_class" if patient else "current_financial_class")
-        .fill_null("SELF_PAY")
-        .alias("financial_class"),
-        (
-            pl.when(nr).then(pl.lit("NOT_RESPONSIBLE"))
-            .when(billed).then(pl.lit("AFTER_INSURANCE_PATIENT_RESPONSIBLE"))
-            .otherwise(pl.lit("SELF_PAY"))
-            if patient
-            else pl.lit("INSURANCE")
-        ).alias("responsibility"),
-        pl.lit(criteria.balance_type.value).alias("balance_type"),
-        pl.col("patient_balance" if patient else "insurance_balance").alias("balance"),
-    )
-    conds: list[pl.Expr] = [pl.col("balance") > 0]  # CRITERIA.md 1
+    # Filter on the stored columns first and build the text columns (group key, class,
+    # responsibility, balance type) for the kept lines only: on a large ledger most lines
+    # are not candidates, and building text for all of them cost more than the search.
+    payer = pl.col("billed_payer_id" if patient else "current_payer_id")
+    financial_class = pl.col(
+        "billed_financial_class" if patient else "current_financial_class"
+    ).fill_null("SELF_PAY")
+    balance = pl.col("patient_balance" if patient else "insurance_balance")
+    age_days = (pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().cast(pl.Int32)
+    conds: list[pl.Expr] = [balance > 0]  # CRITERIA.md 1
     if patient:
         conds.append(pl.col("insurance_balance") == 0)  # CRITERIA.md 2
     r = criteria.responsibility
@@ -92,22 +84,22 @@ def candidate_lines(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) 
     if (priority := criteria.role.priority) is not None:
         conds.append(pl.col("current_payer_role") == priority)
     for column, values in (
-        ("financial_class", criteria.financial_classes),
-        ("payer_id", criteria.payer_ids),
-        ("provider_id", criteria.provider_ids),
-        ("location_id", criteria.location_ids),
-        ("procedure_code", criteria.procedure_codes),
+        (financial_class, criteria.financial_classes),
+        (payer, criteria.payer_ids),
+        (pl.col("provider_id"), criteria.provider_ids),
+        (pl.col("location_id"), criteria.location_ids),
+        (pl.col("procedure_code"), criteria.procedure_codes),
     ):
-        if (expr := _in(column, values)) is not None:
-            conds.append(expr.fill_null(False))
+        if values is not None:
+            conds.append(column.is_in(sorted(values)).fill_null(False))
     if criteria.dos_from is not None:
         conds.append(pl.col("date_of_service") >= criteria.dos_from)
     if criteria.dos_to is not None:
         conds.append(pl.col("date_of_service") <= criteria.dos_to)
     if criteria.min_age_days is not None:
-        conds.append(pl.col("age_days") >= criteria.min_age_days)
+        conds.append(age_days >= criteria.min_age_days)
     if criteria.max_age_days is not None:
-        conds.append(pl.col("age_days") <= criteria.max_age_days)
+        conds.append(age_days <= criteria.max_age_days)
     if criteria.min_days_since_patient_payment is not None:
         cutoff = as_of - dt.timedelta(days=criteria.min_days_since_patient_payment)
         last = pl.col("last_patient_payment_date")
@@ -116,17 +108,32 @@ def candidate_lines(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) 
         conds.append(pl.col("deceased_date").is_not_null())
     if criteria.financial_hardship:
         conds.append(pl.col("financial_hardship"))
-    lf = lf.filter(pl.all_horizontal(conds).fill_null(False))
+    lf = lf.filter(pl.all_horizontal(conds).fill_null(False)).with_columns(
+        _GROUP_KEY[criteria.write_off_by].alias("group_key"),
+        age_days.alias("age_days"),
+        payer.alias("payer_id"),
+        financial_class.alias("financial_class"),
+        (
+            pl.when(nr).then(pl.lit("NOT_RESPONSIBLE"))
+            .when(billed).then(pl.lit("AFTER_INSURANCE_PATIENT_RESPONSIBLE"))
+            .otherwise(pl.lit("SELF_PAY"))
+            if patient
+            else pl.lit("INSURANCE")
+        ).alias("responsibility"),
+        pl.lit(criteria.balance_type.value).alias("balance_type"),
+        balance.alias("balance"),
+    )
+    # Collected before the group-level range and the sort, which run eagerly: Polars'
+    # default (streaming) engine took 2-3x as long for this window and this sort (bad-debt at
+    # 10M transactions: 0.31 s against 0.135 s for filter, collect and sort).
+    lines = lf.with_columns(pl.col("balance").alias("writeoff_amount")).select(_OUTPUT).collect()
     # CRITERIA.md 4: the balance range keeps or drops a group's lines together.
     if criteria.min_balance is not None or criteria.max_balance is not None:
         total = pl.col("balance").sum().over("group_key").cast(PL_MONEY)
+        in_range: list[pl.Expr] = []
         if criteria.min_balance is not None:
-            lf = lf.filter(total >= criteria.min_balance)
+            in_range.append(total >= criteria.min_balance)
         if criteria.max_balance is not None:
-            lf = lf.filter(total <= criteria.max_balance)
-    return (
-        lf.with_columns(pl.col("balance").alias("writeoff_amount"))
-        .select(_OUTPUT)
-        .sort("group_key", "charge_id")
-        .collect()
-    )
+            in_range.append(total <= criteria.max_balance)
+        lines = lines.filter(*in_range)
+    return lines.sort("group_key", "charge_id")

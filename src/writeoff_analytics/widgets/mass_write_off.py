@@ -83,7 +83,11 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     presets_file
         A user presets file, added to the shipped presets.
     engine
-        The search engine of ``find_candidates`` (``"duckdb"`` or ``"polars"``).
+        The search engine of ``find_candidates``. Default ``"polars"``: the screen lives in
+        a kernel, which keeps the store's derived balances in memory after the first search
+        (about 0.4 GB and 3 s to read at 10M transactions), so each change of a field searches
+        memory instead of the store file (benchmarks/RESULTS.md has both at 10M).
+        ``"duckdb"`` searches the store file each time and holds nothing.
 
     Examples
     --------
@@ -122,7 +126,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         reports_dir: str | os.PathLike[str] = Path("data") / "reports",
         config: Config | None = None,
         presets_file: str | os.PathLike[str] | None = None,
-        engine: str = "duckdb",
+        engine: str = "polars",
     ) -> None:
         self.ledger = ledger
         self.engine = engine
