@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import os
@@ -321,3 +322,32 @@ def test_an_insurance_write_off_adjusts_the_insurance_bucket_of_the_current_paye
     assert _sorted(ledger.balances()).equals(after)
     replace_snapshot(ledger, with_receipt_rows(extract, receipt.csv_path), source="later")
     assert _sorted(ledger.balances()).equals(after)
+
+
+def test_profile_renders_each_cell_exactly_column_by_column():
+    # render_columns formats repeated texts and dates once: the cells must still be exactly
+    # what each value alone gives (1.0 and 1.00 stay apart; a formula is neutralised every time).
+    profile = profile_from_dict(
+        {"columns": ["charge_id", "posted_date", "amount", "note", "line_no", "claim_status"],
+         "date_format": "%m/%d/%Y", "constants": {"source": "=cmd"}},
+        source="test",
+    )
+    day = dt.date(2026, 11, 2)
+    rows = [
+        {"charge_id": "=SUM(A1)", "posted_date": day, "amount": Decimal("1.0"), "note": 'a "b", c',
+         "line_no": 1},
+        {"charge_id": "=SUM(A1)", "posted_date": day, "amount": Decimal("1.00"), "note": "two\nlines",
+         "line_no": 2},
+        {"charge_id": "C3", "posted_date": None, "amount": Decimal("-0.05"), "note": None, "line_no": 3},
+    ]
+    expected = (
+        b"charge_id,posted_date,amount,note,line_no,claim_status,source\n"
+        b"'=SUM(A1),11/02/2026,1.0,\"a \"\"b\"\", c\",1,,'=cmd\n"
+        b"'=SUM(A1),11/02/2026,1.00,\"two\nlines\",2,,'=cmd\n"
+        b"C3,,-0.05,,3,,'=cmd\n"
+    )
+    assert profile.render(rows) == expected
+    columns = {c: [r.get(c) for r in rows] for c in ("charge_id", "posted_date", "amount", "note", "line_no")}
+    assert profile.render_columns(columns, 3) == expected
+    with pytest.raises(ValueError, match="2 value"):
+        profile.render_columns({**columns, "amount": columns["amount"][:2]}, 3)

@@ -100,11 +100,21 @@ class ExportProfile:
 
     def render(self, rows: Sequence[Mapping[str, Any]]) -> bytes:
         """The CSV bytes (UTF-8, header row, newline line ends) of receipt lines ``rows``."""
+        wanted = [c for c in self.columns if c not in self.constants]
+        return self.render_columns({c: [row.get(c) for row in rows] for c in wanted}, len(rows))
+
+    def render_columns(self, columns: Mapping[str, Sequence[Any]], height: int) -> bytes:
+        """The same bytes as :meth:`render`, from ``height`` lines held column by column.
+
+        A column the profile writes but ``columns`` lacks is empty, as a missing key is in
+        :meth:`render`. Cells are made a column at a time and repeated texts and dates are
+        formatted once: a 100,000-line receipt renders in a fraction of a second.
+        """
+        cells = [self._cells(c, columns.get(c), height) for c in self.columns]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(self.header())
-        for row in rows:
-            writer.writerow([self._cell(c, row) for c in self.columns])
+        writer.writerows(zip(*cells, strict=True))
         return out.getvalue().encode("utf-8")
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,10 +127,29 @@ class ExportProfile:
             "constants": dict(self.constants),
         }
 
-    def _cell(self, column: str, row: Mapping[str, Any]) -> str:
+    def _cells(self, column: str, values: Sequence[Any] | None, height: int) -> list[str]:
         if column in self.constants:
-            return formula_safe(self.constants[column])
-        value = row.get(column)
+            return [formula_safe(self.constants[column])] * height
+        if values is None:
+            return [""] * height
+        if len(values) != height:
+            msg = f"export column {column} holds {len(values)} value(s) for {height} line(s)"
+            raise ValueError(msg)
+        out: list[str] = []
+        known: dict[object, str] = {}
+        for value in values:
+            # Texts and dates repeat (payer, reason, posted date): format each once. Only
+            # these two types are remembered: equal numbers may print differently (1.0, 1.00).
+            if type(value) is str or type(value) is dt.date:
+                cell = known.get(value)
+                if cell is None:
+                    cell = known[value] = self._cell(column, value)
+            else:
+                cell = self._cell(column, value)
+            out.append(cell)
+        return out
+
+    def _cell(self, column: str, value: Any) -> str:
         if value is None:
             return ""
         if isinstance(value, dt.date):

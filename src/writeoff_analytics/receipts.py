@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -382,9 +382,9 @@ def record_receipt(
         finally:
             con.unregister("staged_writeoff_lines")
         queries.run(con, "apply_writeoff_lines", receipt_no=receipt_no)
-        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no).to_dicts()
+        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
         texts = {name: getattr(draft, name) for name in _TEXT_FIELDS}
-        csv_bytes = profile.render(_csv_rows(receipt_no, texts, stored_lines))
+        csv_bytes = _render_receipt_csv(profile, receipt_no, texts, stored_lines)
         queries.run(
             con,
             "insert_receipt",
@@ -462,9 +462,9 @@ def repair_receipts(ledger: Ledger, *, user: str | None = None) -> tuple[str, ..
 def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
     with ledger.connect() as con:
         receipt = get_receipt(ledger, receipt_no)
-        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no).to_dicts()
+        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
         texts = {name: getattr(receipt, name) for name in _TEXT_FIELDS}
-        csv_bytes = receipt.export_profile.render(_csv_rows(receipt_no, texts, stored_lines))
+        csv_bytes = _render_receipt_csv(receipt.export_profile, receipt_no, texts, stored_lines)
         if hashlib.sha256(csv_bytes).hexdigest() != receipt.csv_sha256:
             msg = (
                 f"receipt {receipt_no}: the CSV rebuilt from the store does not match its recorded "
@@ -500,39 +500,52 @@ def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
     return get_receipt(ledger, receipt_no)
 
 
-def _csv_rows(
-    receipt_no: str, texts: Mapping[str, str | None], lines: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
+def _csv_columns(
+    receipt_no: str, texts: Mapping[str, str | None], lines: pl.DataFrame
+) -> dict[str, list[Any]]:
+    """The receipt CSV's fields, column by column, from the stored lines (in line order)."""
     # LEDGER_FORMAT.md transactions layout: amount is the signed change of the bucket;
     # reference = the receipt number, so a later extract holding these rows is recognised.
-    return [
-        {
-            "transaction_id": line["transaction_id"],
-            "charge_id": line["charge_id"],
-            "posted_date": line["posted_date"],
-            "type": f"{line['bucket']}_ADJUSTMENT",
-            "responsibility": line["bucket"],
-            "payer_id": line["payer_id"],
-            "amount": Decimal(line["amount"]).quantize(CENT),
-            "group_code": None,
-            "reason_code": None,
-            "reference": receipt_no,
-            "writeoff_reason": texts["reason_code"],
-            "adjustment_code": texts["adjustment_code"],
-            "claim_status": texts["claim_status"],
-            "receipt_no": receipt_no,
-            "line_no": int(line["line_no"]),
-            "encounter_id": line["encounter_id"],
-            "patient_id": line["patient_id"],
-            "group_key": line["group_key"],
-            "reason_text": texts["reason_text"],
-            "note": texts["note"],
-            "determination_reference": texts["determination_reference"],
-            "reverses_transaction_id": line["reverses_transaction_id"],
-            "reversal_of": texts["reversal_of"],
-        }
-        for line in lines
-    ]
+    height = lines.height
+
+    def col(name: str) -> list[Any]:
+        return lines.get_column(name).to_list()
+
+    def same(value: Any) -> list[Any]:
+        return [value] * height
+
+    bucket = col("bucket")
+    return {
+        "transaction_id": col("transaction_id"),
+        "charge_id": col("charge_id"),
+        "posted_date": col("posted_date"),
+        "type": [f"{b}_ADJUSTMENT" for b in bucket],
+        "responsibility": bucket,
+        "payer_id": col("payer_id"),
+        "amount": [Decimal(a).quantize(CENT) for a in col("amount")],
+        "group_code": same(None),
+        "reason_code": same(None),
+        "reference": same(receipt_no),
+        "writeoff_reason": same(texts["reason_code"]),
+        "adjustment_code": same(texts["adjustment_code"]),
+        "claim_status": same(texts["claim_status"]),
+        "receipt_no": same(receipt_no),
+        "line_no": [int(n) for n in col("line_no")],
+        "encounter_id": col("encounter_id"),
+        "patient_id": col("patient_id"),
+        "group_key": col("group_key"),
+        "reason_text": same(texts["reason_text"]),
+        "note": same(texts["note"]),
+        "determination_reference": same(texts["determination_reference"]),
+        "reverses_transaction_id": col("reverses_transaction_id"),
+        "reversal_of": same(texts["reversal_of"]),
+    }
+
+
+def _render_receipt_csv(
+    profile: ExportProfile, receipt_no: str, texts: Mapping[str, str | None], lines: pl.DataFrame
+) -> bytes:
+    return profile.render_columns(_csv_columns(receipt_no, texts, lines), lines.height)
 
 
 def _stale_lines(con: Any, lines: pl.DataFrame) -> list[str]:
