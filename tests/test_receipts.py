@@ -351,3 +351,28 @@ def test_profile_renders_each_cell_exactly_column_by_column():
     assert profile.render_columns(columns, 3) == expected
     with pytest.raises(ValueError, match="2 value"):
         profile.render_columns({**columns, "amount": columns["amount"][:2]}, 3)
+
+
+def test_the_recheck_names_every_kind_of_stale_line_in_batch_order():
+    from writeoff_analytics.money import PL_MONEY
+    from writeoff_analytics.receipts import _stale_lines
+
+    ledger = make_store()
+    now = {r["charge_id"]: r for r in ledger.balances().to_dicts()}
+    c1, c4 = now["C1"]["patient_balance"], now["C4"]["patient_balance"]
+    rows = [
+        ("C4", "PATIENT", c4, c4),  # fresh: the whole balance
+        ("C1", "PATIENT", c1, Decimal("0.00")),  # stale: less than a cent
+        ("C1", "PATIENT", c1, c1 + Decimal("0.01")),  # stale: more than the balance
+        ("C1", "PATIENT", c1 + Decimal("1"), c1),  # stale: the balance moved
+        ("C1", "INSURANCE", c1, c1),  # stale unless the insurance bucket holds the same
+        ("NOPE", "PATIENT", c1, c1),  # stale: the charge is gone
+        ("C4", "PATIENT", c4, Decimal("0.01")),  # fresh: one cent
+    ]
+    lines = pl.DataFrame(
+        rows, schema={"charge_id": pl.String, "balance_type": pl.String, "balance": PL_MONEY,
+                      "writeoff_amount": PL_MONEY}, orient="row",
+    )
+    expected = [r[0] for r in rows[1:6] if not (r[1] == "INSURANCE" and now["C1"]["insurance_balance"] == c1)]
+    with ledger.connect() as con:
+        assert _stale_lines(con, lines) == expected

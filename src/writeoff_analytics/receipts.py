@@ -549,16 +549,26 @@ def _render_receipt_csv(
 
 
 def _stale_lines(con: Any, lines: pl.DataFrame) -> list[str]:
-    # Issue 4: every amount is re-checked against the balance as it is now, under the lock.
-    ids = lines.get_column("charge_id").to_list()
-    current = {
-        row[0]: {"PATIENT": row[1], "INSURANCE": row[2]}
-        for row in queries.run(con, "select_line_balances", charge_ids=ids)
-    }
-    stale = []
-    for line in lines.select("charge_id", "balance_type", "balance", "writeoff_amount").iter_rows(named=True):
-        now = current.get(line["charge_id"])
-        balance = None if now is None else now[line["balance_type"]]
-        if balance is None or balance != line["balance"] or not CENT <= line["writeoff_amount"] <= balance:
-            stale.append(str(line["charge_id"]))
-    return stale
+    # Issue 4: every amount is re-checked against the balance as it is now, under the lock:
+    # the line's bucket must still hold exactly the balance the batch saw, and the amount
+    # must lie between one cent and that balance. Done as one join, in the batch's order.
+    current = queries.frame(
+        con, "select_line_balances", charge_ids=lines.get_column("charge_id").to_list()
+    )
+    now = (
+        pl.when(pl.col("balance_type") == "PATIENT")
+        .then(pl.col("patient_balance"))
+        .when(pl.col("balance_type") == "INSURANCE")
+        .then(pl.col("insurance_balance"))
+    )
+    fresh = (
+        now.is_not_null()
+        & (now == pl.col("balance"))
+        & (pl.col("writeoff_amount") >= CENT)
+        & (pl.col("writeoff_amount") <= now)
+    )
+    checked = lines.select("charge_id", "balance_type", "balance", "writeoff_amount").join(
+        current, on="charge_id", how="left", maintain_order="left"
+    )
+    stale = checked.filter(~fresh.fill_null(False)).get_column("charge_id")
+    return [str(charge_id) for charge_id in stale.to_list()]
