@@ -614,7 +614,8 @@ def render(args: argparse.Namespace, command: str, mach: dict[str, str], all_row
            "- Commit/reverse: `commit_batch` of 100,000 lines (receipt CSV + JSON written) and"
            " `reverse_receipt` of it.",
            "- Widget: `MassWriteOff.timed_change('min_age_days', ...)` after the bad-debt preset (the",
-           "  field's observer: criteria, search, totals, breakdown, grid).",
+           "  field's observer: criteria, search, totals, breakdown, grid), on the screen's default engine",
+           "  (`polars`: the balances are read into the kernel once, by the preset's search).",
            "- `vs baseline`: `Nx faster` = baseline time / ours; `Nx baseline` = ours / baseline time.", ""]
     for n in sorted(infos):
         info = infos[n]
