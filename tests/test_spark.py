@@ -528,3 +528,12 @@ def test_find_candidates_engine_spark_on_a_store_matches_duckdb(
     assert got.line_count > 0
     assert got.generation == expected.generation
     assert_same_candidates(got, expected)
+
+
+
+def test_driver_memory_must_be_a_size() -> None:
+    from writeoff_analytics.errors import ConfigError
+    from writeoff_analytics.spark.session import build_session
+
+    with pytest.raises(ConfigError, match="'lots' is not a size"):
+        build_session("local[2]", driver_memory="lots")

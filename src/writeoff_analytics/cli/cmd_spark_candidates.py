@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from writeoff_analytics.criteria.presets import criteria_from_preset
-from writeoff_analytics.spark.session import DEFAULT_MASTER
+from writeoff_analytics.spark.session import DEFAULT_MASTER, LOCAL_DRIVER_MEMORY
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
@@ -48,6 +48,7 @@ def add_spark_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MASTER,
         help=f"Spark master: local[N], spark://host:7077, yarn, k8s://... (default {DEFAULT_MASTER})",
     )
+    add_driver_memory_option(p)
     p.add_argument(
         "--format",
         dest="extract_format",
@@ -64,6 +65,17 @@ def add_spark_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_driver_memory_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--spark-driver-memory`` (``spark.driver.memory``)."""
+    p.add_argument(
+        "--spark-driver-memory",
+        default=None,
+        metavar="SIZE",
+        help=f"driver JVM heap, e.g. 4g (default on local[N]: {LOCAL_DRIVER_MEMORY}; "
+        "on a cluster: its own setting)",
+    )
+
+
 def run_spark(args: argparse.Namespace, criteria: Criteria) -> int:
     """Run ``criteria`` on Spark over ``args.extract``; print one line per practice and a total."""
     from writeoff_analytics.money import ZERO
@@ -73,7 +85,7 @@ def run_spark(args: argparse.Namespace, criteria: Criteria) -> int:
 
     if "://" not in args.extract:
         practice_folders(Path(args.extract))  # a wrong folder is refused before Spark starts
-    spark = build_session(args.spark_master)
+    spark = build_session(args.spark_master, driver_memory=args.spark_driver_memory)
     found = find_candidates_spark(
         spark, args.extract, criteria, practice_ids=args.practices, fmt=args.extract_format
     )

@@ -34,13 +34,13 @@ _STORE_TABLES = ("writeoff_lines",)
 
 
 @functools.cache
-def store_table_schema(table: str) -> str:
-    """The Spark DDL schema of a store table, read from ``queries/create_store.sql``.
+def store_table_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """The columns of a store table with their Spark types, from ``queries/create_store.sql``.
 
     Examples
     --------
-    >>> store_table_schema("writeoff_lines").split(", ")[:2]
-    ['receipt_no STRING', 'line_no INT']
+    >>> store_table_columns("writeoff_lines")[:2]
+    (('receipt_no', 'STRING'), ('line_no', 'INT'))
     """
     for statement in sqlglot.parse(queries.load("create_store").sql, read="duckdb"):
         if not isinstance(statement, exp.Create) or not isinstance(statement.this, exp.Schema):
@@ -48,13 +48,24 @@ def store_table_schema(table: str) -> str:
         if statement.this.this.name != table:
             continue
         columns = [
-            f"{c.name} {c.args['kind'].sql('spark')}"
+            (c.name, c.args["kind"].sql("spark"))
             for c in statement.this.expressions
             if isinstance(c, exp.ColumnDef)
         ]
-        return ", ".join([*columns, f"{PRACTICE} STRING"])
+        return (*columns, (PRACTICE, "STRING"))
     msg = f"create_store.sql: no table {table}"
     raise QueryError(msg)
+
+
+def empty_store_table(spark: SparkSession, table: str) -> DataFrame:
+    """An empty store table, made in the JVM.
+
+    (``createDataFrame([])`` would start Python workers to turn an empty list into rows.)
+    """
+    from pyspark.sql import functions as F
+
+    columns = store_table_columns(table)
+    return spark.range(0).select(*[F.lit(None).cast(kind).alias(name) for name, kind in columns])
 
 
 @contextmanager
@@ -104,7 +115,7 @@ def run_query(
     given = dict(tables)
     for table in query.tables:
         if table not in given and table in _STORE_TABLES:
-            given[table] = spark.createDataFrame([], schema=store_table_schema(table))
+            given[table] = empty_store_table(spark, table)
     missing_tables = sorted(set(query.tables) - set(given))
     if missing_tables:
         msg = f"{name}.sql on Spark reads {', '.join(missing_tables)}, which were not given"
