@@ -530,6 +530,90 @@ def test_find_candidates_engine_spark_on_a_store_matches_duckdb(
     assert_same_candidates(got, expected)
 
 
+# ---------------------------------------------------------------------------------------------
+# A zip of a multi-practice extract
+
+
+def _zip_folder(folder: Path, target: Path, *, prefix: str = "", extra: Mapping[str, bytes] | None = None) -> Path:
+    """Zip every file under ``folder`` as ``prefix<relative path>``, plus ``extra`` members."""
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, prefix + path.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return target
+
+
+@pytest.mark.spark
+def test_a_zip_is_searched_like_its_folder_and_its_unpacked_copy_removed(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writeoff_analytics.cli import main
+    from writeoff_analytics.spark.engine import find_candidates_spark
+
+    folder = tmp_path / "folder"
+    write_extract(folder, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": []}}, parquet=("charges",))
+    zipped = _zip_folder(folder, tmp_path / "billing.zip", prefix="billing/",
+                         extra={"billing/README.txt": b"not a table", "__MACOSX/billing/._x": b""})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    criteria = criteria_from_preset("no-balance-billing", as_of=dt.date(2026, 11, 1))
+    found = find_candidates_spark(spark, zipped, criteria)
+    assert {p: str(c.total) for p, c in found.items()} == {"A": "40.00", "B": "0.00"}
+    assert_same_candidates(found["A"], _duckdb_candidates(build_ledger(**EXAMPLE_TABLES), criteria))
+    status = main(["candidates", "--engine", "spark", "--preset", "no-balance-billing", "--as-of", "2026-11-01",
+                   "--extract", str(zipped)])
+    assert status == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "all practices                        1            40.00"
+    assert list(scratch.iterdir()) == []  # the unpacked copies are gone
+
+
+@pytest.mark.parametrize(
+    ("members", "reason"),
+    [
+        ({"../practice=A/charges.csv": b"x"}, "climbs out of the extract"),
+        ({"/tmp/practice=A/charges.csv": b"x"}, "absolute path"),
+        ({"C:/practice=A/charges.csv": b"x"}, "absolute path"),
+        ({"charges.csv": b"x", "practice=A/notes.txt": b"x"}, "no practice=<id>/ folder with a table file"),
+        ({"a/practice=A/charges.csv": b"x", "b/practice=B/charges.csv": b"x"}, "under different folders"),
+        ({"practice=/charges.csv": b"x"}, "names no practice"),
+    ],
+)
+def test_a_bad_zip_is_refused_naming_the_file(tmp_path: Path, members: dict[str, bytes], reason: str) -> None:
+    import zipfile
+
+    from writeoff_analytics.spark.read import opened_extract
+
+    target = tmp_path / "bad.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(LedgerFormatError, match=reason) as caught, opened_extract(target):
+        pass
+    assert caught.value.file == str(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]  # nothing written beside it
+
+
+def test_a_file_that_is_not_a_zip_and_a_zip_for_a_cluster_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from writeoff_analytics.cli import main
+    from writeoff_analytics.spark.read import opened_extract
+
+    fake = tmp_path / "extract.zip"
+    fake.write_text("practice=A,charges\n")
+    with pytest.raises(LedgerFormatError, match="cannot be read as a zip") as caught, opened_extract(fake):
+        pass
+    assert caught.value.file == str(fake)
+    status = main(["spark-candidates", "--preset", "bad-debt", "--extract", str(fake),
+                   "--spark-master", "spark://head:7077"])
+    assert status == 1
+    assert "executors of spark://head:7077 cannot read" in capsys.readouterr().err
+
 
 def test_driver_memory_must_be_a_size() -> None:
     from writeoff_analytics.errors import ConfigError
@@ -537,3 +621,4 @@ def test_driver_memory_must_be_a_size() -> None:
 
     with pytest.raises(ConfigError, match="'lots' is not a size"):
         build_session("local[2]", driver_memory="lots")
+

@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", type=Path, metavar="PATH", help="write here (default stdout)")
     spark = p.add_argument_group("Spark (--engine spark --extract DIR: a multi-practice extract)")
-    spark.add_argument("--extract", help="practice=<id>/ folders (or an hdfs://, s3a:// URI)")
+    spark.add_argument("--extract", help="practice=<id>/ folders, a .zip of them (or an hdfs://, s3a:// URI)")
     spark.add_argument("--spark-master", default="local[2]", help="local[N], spark://host:7077, yarn")
     add_driver_memory_option(spark)
     spark.add_argument("--practice", dest="practices", action="append", help="only this practice")
