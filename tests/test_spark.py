@@ -622,3 +622,59 @@ def test_driver_memory_must_be_a_size() -> None:
     with pytest.raises(ConfigError, match="'lots' is not a size"):
         build_session("local[2]", driver_memory="lots")
 
+
+# ---------------------------------------------------------------------------------------------
+# Commits stay per practice
+
+
+@pytest.mark.spark
+def test_spark_candidates_of_a_practice_commit_into_its_own_store_only(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.batches import Batch
+    from writeoff_analytics.errors import BatchError
+    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.receipts import receipt_lines
+    from writeoff_analytics.reporting import report_receipt
+    from writeoff_analytics.spark.engine import find_candidates_spark
+    from writeoff_analytics.spark.practice import commit_practice_batch, load_practice
+
+    # Same ids everywhere (C1, E1, 0004567); B's patient owes 30.00, C's nothing was paid.
+    b_rows = [dict(t) for t in EXAMPLE_TABLES["transactions"]]
+    b_rows[1]["amount"], b_rows[2]["amount"], b_rows[3]["amount"] = "-50.00", "-30.00", "30.00"
+    extract = tmp_path / "extract"
+    write_extract(extract, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": b_rows},
+                            "C": {**EXAMPLE_TABLES, "transactions": []}})
+    zipped = _zip_folder(extract, tmp_path / "extract.zip")
+    criteria = criteria_from_preset("no-balance-billing", as_of=dt.date(2026, 11, 1))
+    found = find_candidates_spark(spark, extract, criteria)
+    assert {p: str(c.total) for p, c in found.items()} == {"A": "40.00", "B": "30.00", "C": "0.00"}
+
+    config = Config.open_to("ana")
+    stores = {p: Ledger(tmp_path / p / "ledger.duckdb") for p in ("A", "B")}
+    load_practice(stores["A"], extract, "A")
+    load_practice(stores["B"], zipped, "B")  # the zip and its folder are the same files
+    before_b = stores["B"].balances()
+
+    def commit(practice: str, store: str, batch: Batch) -> Any:
+        return commit_practice_batch(stores[store], batch, extract=extract, practice_id=practice, user="ana",
+                                     receipts_dir=tmp_path / store / "receipts", config=config)
+
+    batch_a = Batch.from_candidates(found["A"], reason="NO_BALANCE_BILLING")
+    with pytest.raises(BatchError, match="was not loaded from practice A's folder"):
+        commit("A", "B", batch_a)  # A's lines into B's store, where C1 is another charge
+    receipt = commit("A", "A", batch_a)
+    assert (receipt.receipt_no, receipt.total, receipt.line_count) == ("WO-000001", Decimal("40.00"), 1)
+    assert receipt_lines(stores["A"], "WO-000001").get_column("charge_id").to_list() == ["C1"]
+    assert "WO-000001" in report_receipt(stores["A"], "WO-000001").to_html_string()
+    assert stores["A"].balances().row(0, named=True)["patient_balance"] == Decimal("0.00")
+    assert_frame_equal(stores["B"].balances(), before_b)  # B untouched, no receipt files
+    assert not (tmp_path / "B" / "receipts").exists()
+
+    receipt_b = commit("B", "B", Batch.from_candidates(found["B"], reason="NO_BALANCE_BILLING"))
+    assert (receipt_b.receipt_no, receipt_b.total) == ("WO-000001", Decimal("30.00"))  # B's own numbering
+
+    # The extract does not know A's commit: searched again it offers C1 at 40.00, and the
+    # commit's re-check against store A (balance now 0.00) refuses it.
+    again = find_candidates_spark(spark, zipped, criteria, practice_ids=["A"])
+    with pytest.raises(BatchError, match="changed since the batch was built") as caught:
+        commit("A", "A", Batch.from_candidates(again["A"], reason="NO_BALANCE_BILLING", note="second look"))
+    assert caught.value.charge_ids == ("C1",)
