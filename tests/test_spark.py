@@ -598,6 +598,21 @@ def test_a_bad_zip_is_refused_naming_the_file(tmp_path: Path, members: dict[str,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]  # nothing written beside it
 
 
+def test_a_zip_member_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    import stat
+    import zipfile
+
+    from writeoff_analytics.spark.read import opened_extract
+
+    target = tmp_path / "link.zip"
+    link = zipfile.ZipInfo("practice=A/charges.csv")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr(link, "/etc/passwd")
+    with pytest.raises(LedgerFormatError, match="is a link") as caught, opened_extract(target):
+        pass
+    assert caught.value.file == str(target)
+
 def test_a_file_that_is_not_a_zip_and_a_zip_for_a_cluster_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
