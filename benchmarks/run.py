@@ -178,9 +178,13 @@ def _child_pandas(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_spark(spec: dict[str, Any]) -> dict[str, Any]:
-    from benchmarks.bench_spark import run
+    from benchmarks.bench_spark import error_text, run
 
-    return run(spec["transactions"], master=spec.get("master", "local[2]"))
+    try:
+        return run(spec["transactions"], master=spec.get("master", "local[2]"),
+                   practices=spec.get("practices", 10))
+    except Exception as exc:  # the Java cause, not only the Py4J call that carried it
+        return {"error": error_text(exc)}
 
 
 def _child_pdf(spec: dict[str, Any]) -> dict[str, Any]:
@@ -525,6 +529,84 @@ def bench_spark(sizes: list[int], results: list[dict[str, Any]], done: Callable[
         done()
 
 
+#: Figures measured apart from this script (practices scaling, machine, load): included as they are.
+SPARK_NOTES = Path(__file__).resolve().parent / "SPARK_NOTES.md"
+
+
+def _spark_section(args: argparse.Namespace, spark: list[dict[str, Any]] | None) -> list[str]:
+    """The Spark part of RESULTS.md: the table, where each engine wins and why, and SPARK_NOTES.md."""
+    out = ["## Spark (local[2]) beside DuckDB", ""]
+    if args.skip_spark:
+        out += ["Skipped (`--skip-spark`).", ""]
+    elif spark is None:
+        out += ["Not run yet (this file was written while the run was still going).", ""]
+    else:
+        out += ["`benchmarks/bench_spark.run(N)`: demo frames loaded into a DuckDB file store (load+derive, then"
+                " the preset on the derived balances), and split into 10 practices written as a Parquet"
+                " multi-practice extract; the frames are then let go and Spark starts (driver heap"
+                " `LOCAL_DRIVER_MEMORY`) and reads the extract from disk. Spark preset = read + derive +"
+                " preset, collected into one `Candidates` per practice. Preset bad-debt."
+                f" Each size in a child process, limit {SPARK_TIMEOUT // 60} min.", "",
+                "| Transactions | DuckDB load+derive | DuckDB preset | Spark session | Spark read+derive+count | Spark preset"
+                " | Lines DuckDB / Spark | Totals equal | Python peak RSS | Spark JVM peak RSS | Load avg start / end | Note |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for s in spark:
+            rss, jvm = s.get("peak_rss"), s.get("jvm_peak_rss")
+            totals = (s.get("duckdb_total"), s.get("spark_total"))
+            same = "n/a" if None in totals else ("yes" if totals[0] == totals[1] else "**no**")
+            out.append(f"| {s['size']:,} ({_n(s.get('transactions'))}) | {_fmt(s.get('duckdb_load_derive'), 's')} | "
+                       f"{_fmt(s.get('duckdb_preset'), 's')} | {_fmt(s.get('spark_session'), 's')} | "
+                       f"{_fmt(s.get('spark_derive'), 's')} | {_fmt(s.get('spark_preset'), 's')} | "
+                       f"{_n(s.get('duckdb_lines'))} / {_n(s.get('spark_lines'))} | {same} | "
+                       f"{_fmt(rss / GB if rss else None, 'GB')} | {_fmt(jvm / GB if jvm else None, 'GB')} | "
+                       f"{_loadavg(s.get('load_start'))} / {_loadavg(s.get('load_end'))} | {s.get('error', '')} |")
+        out += ["", *_spark_wins(spark)]
+    if SPARK_NOTES.is_file():
+        body = SPARK_NOTES.read_text().split("\n", 1)[1].strip()  # without its title
+        out += ["### Measured apart (benchmarks/SPARK_NOTES.md)", "", body, ""]
+    return out
+
+
+def _spark_wins(spark: list[dict[str, Any]]) -> list[str]:
+    """Where each engine wins on one machine, from this run's figures, and why Spark still scales out."""
+    out = ["### Where each wins on one machine", ""]
+    done = [s for s in spark if s.get("spark_preset") and s.get("duckdb_preset")]
+    for s in done:
+        total = s["spark_session"] + s["spark_preset"]
+        out.append(f"- Measured, {s['size']:,} transactions: DuckDB found the {_n(s.get('duckdb_lines'))} lines in "
+                   f"{_fmt(s['duckdb_preset'], 's')} (balances derived once, at load: "
+                   f"{_fmt(s['duckdb_load_derive'], 's')}); Spark took {_fmt(s['spark_preset'], 's')} to read, derive "
+                   f"and search, plus {_fmt(s['spark_session'], 's')} to start: {total / s['duckdb_preset']:.0f}x the "
+                   f"DuckDB search, {total / (s['duckdb_preset'] + s['duckdb_load_derive']):.1f}x load+search.")
+    if len(done) >= 2:
+        lo, hi = done[0], done[-1]
+        rows = hi["transactions"] / lo["transactions"]
+        out.append(f"- Measured growth from {lo['size']:,} to {hi['size']:,} ({rows:.1f}x the rows): Spark preset "
+                   f"{hi['spark_preset'] / lo['spark_preset']:.1f}x, DuckDB preset "
+                   f"{hi['duckdb_preset'] / lo['duckdb_preset']:.1f}x, DuckDB load+derive "
+                   f"{hi['duckdb_load_derive'] / lo['duckdb_load_derive']:.1f}x. (Where Spark grew less than the"
+                   " rows, its fixed cost per query (planning, scheduling stages, starting tasks) weighs more at the"
+                   " smaller size.)")
+    out += [
+        "- **Why DuckDB wins on one machine** (reasoning, consistent with the figures above): it runs inside the"
+        " Python process, with no JVM to start (the Spark session column) and no Python-JVM hop for results;"
+        " its joins and aggregates work on columnar vectors in shared memory, where Spark cuts every join and"
+        " group into a shuffle (hash-partition, write blocks, read them back) even on one machine; and its"
+        " store already holds the derived balances, so a search is one query over them, where every Spark"
+        " search here reads the extract and derives the balances again.",
+        "- **Why Spark is still the path past one machine** (reasoning; docs/SPARK.md): every key, join and"
+        " group carries `practice_id`, so the work partitions by practice and no step needs two practices'"
+        " rows together; practices are independent and spread over executors, each reading only its"
+        " folders. The work (rows read, shuffled, aggregated) grows linearly in rows, and adding practices"
+        " adds independent work that more executors absorb (see the practices figures below). DuckDB is"
+        " bounded by one machine's"
+        " memory and disk, and its single store holds one practice's ids (ids collide across practices):"
+        " hundreds of practices are hundreds of stores sharing one machine's cores, memory and disk.",
+        "",
+    ]
+    return out
+
+
 def bench_pdf(lines: int, workdir: Path) -> dict[str, Any]:
     """The N-line candidate PDF (child process)."""
     _log(f"candidate PDF, {lines:,} lines")
@@ -662,24 +744,7 @@ def render(args: argparse.Namespace, command: str, mach: dict[str, str], all_row
         for name, by_size in figures.items():
             out.append(f"| {name} | " + " | ".join(by_size.get(n, "") for n in sorted(infos)) + " |")
         out.append("")
-    out += ["## Spark (local[2]) beside DuckDB", ""]
-    if args.skip_spark:
-        out += ["Skipped (`--skip-spark`).", ""]
-    elif spark is None:
-        out += ["Not run yet (this file was written while the run was still going).", ""]
-    else:
-        out += ["`benchmarks/bench_spark.run(N)`: demo frames split into 10 practices, Parquet; preset bad-debt."
-                f" Each size in a child process, limit {SPARK_TIMEOUT // 60} min.", "",
-                "| Transactions | DuckDB load+derive | DuckDB preset | Spark session | Spark read+derive+count | Spark preset | Lines DuckDB / Spark | Peak RSS | Note |",
-                "|---|---|---|---|---|---|---|---|---|"]
-        for s in spark:
-            rss = s.get("peak_rss")
-            out.append(f"| {s['size']:,} ({_n(s.get('transactions'))}) | {_fmt(s.get('duckdb_load_derive'), 's')} | "
-                       f"{_fmt(s.get('duckdb_preset'), 's')} | {_fmt(s.get('spark_session'), 's')} | "
-                       f"{_fmt(s.get('spark_derive'), 's')} | {_fmt(s.get('spark_preset'), 's')} | "
-                       f"{_n(s.get('duckdb_lines'))} / {_n(s.get('spark_lines'))} | {_fmt(rss / GB if rss else None, 'GB')} | "
-                       f"{s.get('error', '')} |")
-        out.append("")
+    out += _spark_section(args, spark)
     out += ["## Candidate PDF", ""]
     if args.skip_pdf:
         out += ["Skipped (`--skip-pdf`).", ""]

@@ -528,3 +528,168 @@ def test_find_candidates_engine_spark_on_a_store_matches_duckdb(
     assert got.line_count > 0
     assert got.generation == expected.generation
     assert_same_candidates(got, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# A zip of a multi-practice extract
+
+
+def _zip_folder(folder: Path, target: Path, *, prefix: str = "", extra: Mapping[str, bytes] | None = None) -> Path:
+    """Zip every file under ``folder`` as ``prefix<relative path>``, plus ``extra`` members."""
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, prefix + path.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return target
+
+
+@pytest.mark.spark
+def test_a_zip_is_searched_like_its_folder_and_its_unpacked_copy_removed(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from writeoff_analytics.cli import main
+    from writeoff_analytics.spark.engine import find_candidates_spark
+
+    folder = tmp_path / "folder"
+    write_extract(folder, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": []}}, parquet=("charges",))
+    zipped = _zip_folder(folder, tmp_path / "billing.zip", prefix="billing/",
+                         extra={"billing/README.txt": b"not a table", "__MACOSX/billing/._x": b""})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    criteria = criteria_from_preset("no-balance-billing", as_of=dt.date(2026, 11, 1))
+    found = find_candidates_spark(spark, zipped, criteria)
+    assert {p: str(c.total) for p, c in found.items()} == {"A": "40.00", "B": "0.00"}
+    assert_same_candidates(found["A"], _duckdb_candidates(build_ledger(**EXAMPLE_TABLES), criteria))
+    status = main(["candidates", "--engine", "spark", "--preset", "no-balance-billing", "--as-of", "2026-11-01",
+                   "--extract", str(zipped)])
+    assert status == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "all practices                        1            40.00"
+    assert list(scratch.iterdir()) == []  # the unpacked copies are gone
+
+
+@pytest.mark.parametrize(
+    ("members", "reason"),
+    [
+        ({"../practice=A/charges.csv": b"x"}, "climbs out of the extract"),
+        ({"/tmp/practice=A/charges.csv": b"x"}, "absolute path"),
+        ({"C:/practice=A/charges.csv": b"x"}, "absolute path"),
+        ({"charges.csv": b"x", "practice=A/notes.txt": b"x"}, "no practice=<id>/ folder with a table file"),
+        ({"a/practice=A/charges.csv": b"x", "b/practice=B/charges.csv": b"x"}, "under different folders"),
+        ({"practice=/charges.csv": b"x"}, "names no practice"),
+    ],
+)
+def test_a_bad_zip_is_refused_naming_the_file(tmp_path: Path, members: dict[str, bytes], reason: str) -> None:
+    import zipfile
+
+    from writeoff_analytics.spark.read import opened_extract
+
+    target = tmp_path / "bad.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(LedgerFormatError, match=reason) as caught, opened_extract(target):
+        pass
+    assert caught.value.file == str(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]  # nothing written beside it
+
+
+def test_a_zip_member_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    import stat
+    import zipfile
+
+    from writeoff_analytics.spark.read import opened_extract
+
+    target = tmp_path / "link.zip"
+    link = zipfile.ZipInfo("practice=A/charges.csv")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr(link, "/etc/passwd")
+    with pytest.raises(LedgerFormatError, match="is a link") as caught, opened_extract(target):
+        pass
+    assert caught.value.file == str(target)
+
+def test_a_file_that_is_not_a_zip_and_a_zip_for_a_cluster_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from writeoff_analytics.cli import main
+    from writeoff_analytics.spark.read import opened_extract
+
+    fake = tmp_path / "extract.zip"
+    fake.write_text("practice=A,charges\n")
+    with pytest.raises(LedgerFormatError, match="cannot be read as a zip") as caught, opened_extract(fake):
+        pass
+    assert caught.value.file == str(fake)
+    status = main(["spark-candidates", "--preset", "bad-debt", "--extract", str(fake),
+                   "--spark-master", "spark://head:7077"])
+    assert status == 1
+    assert "executors of spark://head:7077 cannot read" in capsys.readouterr().err
+
+
+def test_driver_memory_must_be_a_size() -> None:
+    from writeoff_analytics.errors import ConfigError
+    from writeoff_analytics.spark.session import build_session
+
+    with pytest.raises(ConfigError, match="'lots' is not a size"):
+        build_session("local[2]", driver_memory="lots")
+
+
+# ---------------------------------------------------------------------------------------------
+# Commits stay per practice
+
+
+@pytest.mark.spark
+def test_spark_candidates_of_a_practice_commit_into_its_own_store_only(spark: Any, tmp_path: Path) -> None:
+    from writeoff_analytics.batches import Batch
+    from writeoff_analytics.errors import BatchError
+    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.receipts import receipt_lines
+    from writeoff_analytics.reporting import report_receipt
+    from writeoff_analytics.spark.engine import find_candidates_spark
+    from writeoff_analytics.spark.practice import commit_practice_batch, load_practice
+
+    # Same ids everywhere (C1, E1, 0004567); B's patient owes 30.00, C's nothing was paid.
+    b_rows = [dict(t) for t in EXAMPLE_TABLES["transactions"]]
+    b_rows[1]["amount"], b_rows[2]["amount"], b_rows[3]["amount"] = "-50.00", "-30.00", "30.00"
+    extract = tmp_path / "extract"
+    write_extract(extract, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": b_rows},
+                            "C": {**EXAMPLE_TABLES, "transactions": []}})
+    zipped = _zip_folder(extract, tmp_path / "extract.zip")
+    criteria = criteria_from_preset("no-balance-billing", as_of=dt.date(2026, 11, 1))
+    found = find_candidates_spark(spark, extract, criteria)
+    assert {p: str(c.total) for p, c in found.items()} == {"A": "40.00", "B": "30.00", "C": "0.00"}
+
+    config = Config.open_to("ana")
+    stores = {p: Ledger(tmp_path / p / "ledger.duckdb") for p in ("A", "B")}
+    load_practice(stores["A"], extract, "A")
+    load_practice(stores["B"], zipped, "B")  # the zip and its folder are the same files
+    before_b = stores["B"].balances()
+
+    def commit(practice: str, store: str, batch: Batch) -> Any:
+        return commit_practice_batch(stores[store], batch, extract=extract, practice_id=practice, user="ana",
+                                     receipts_dir=tmp_path / store / "receipts", config=config)
+
+    batch_a = Batch.from_candidates(found["A"], reason="NO_BALANCE_BILLING")
+    with pytest.raises(BatchError, match="was not loaded from practice A's folder"):
+        commit("A", "B", batch_a)  # A's lines into B's store, where C1 is another charge
+    receipt = commit("A", "A", batch_a)
+    assert (receipt.receipt_no, receipt.total, receipt.line_count) == ("WO-000001", Decimal("40.00"), 1)
+    assert receipt_lines(stores["A"], "WO-000001").get_column("charge_id").to_list() == ["C1"]
+    assert "WO-000001" in report_receipt(stores["A"], "WO-000001").to_html_string()
+    assert stores["A"].balances().row(0, named=True)["patient_balance"] == Decimal("0.00")
+    assert_frame_equal(stores["B"].balances(), before_b)  # B untouched, no receipt files
+    assert not (tmp_path / "B" / "receipts").exists()
+
+    receipt_b = commit("B", "B", Batch.from_candidates(found["B"], reason="NO_BALANCE_BILLING"))
+    assert (receipt_b.receipt_no, receipt_b.total) == ("WO-000001", Decimal("30.00"))  # B's own numbering
+
+    # The extract does not know A's commit: searched again it offers C1 at 40.00, and the
+    # commit's re-check against store A (balance now 0.00) refuses it.
+    again = find_candidates_spark(spark, zipped, criteria, practice_ids=["A"])
+    with pytest.raises(BatchError, match="changed since the batch was built") as caught:
+        commit("A", "A", Batch.from_candidates(again["A"], reason="NO_BALANCE_BILLING", note="second look"))
+    assert caught.value.charge_ids == ("C1",)

@@ -24,6 +24,7 @@ from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
 from writeoff_analytics._csv import csv_text
 from writeoff_analytics.candidates import ENGINES, find_candidates
 from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.cli.cmd_spark_candidates import add_driver_memory_option
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.errors import CriteriaError, LedgerError
@@ -68,8 +69,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", type=Path, metavar="PATH", help="write here (default stdout)")
     spark = p.add_argument_group("Spark (--engine spark --extract DIR: a multi-practice extract)")
-    spark.add_argument("--extract", help="practice=<id>/ folders (or an hdfs://, s3a:// URI)")
+    spark.add_argument("--extract", help="practice=<id>/ folders, a .zip of them (or an hdfs://, s3a:// URI)")
     spark.add_argument("--spark-master", default="local[2]", help="local[N], spark://host:7077, yarn")
+    add_driver_memory_option(spark)
     spark.add_argument("--practice", dest="practices", action="append", help="only this practice")
     p.set_defaults(handler=run, extract_format="auto")
 

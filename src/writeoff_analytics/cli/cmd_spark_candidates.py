@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from writeoff_analytics.criteria.presets import criteria_from_preset
-from writeoff_analytics.spark.session import DEFAULT_MASTER
+from writeoff_analytics.errors import LedgerError
+from writeoff_analytics.spark.session import DEFAULT_MASTER, LOCAL_DRIVER_MEMORY
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
@@ -41,13 +42,14 @@ def add_spark_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--extract",
         required=True,
-        help="multi-practice extract: a folder (or hdfs://, s3a:// URI) of practice=<id>/ folders",
+        help="multi-practice extract: a folder or .zip (or hdfs://, s3a:// URI) of practice=<id>/ folders",
     )
     p.add_argument(
         "--spark-master",
         default=DEFAULT_MASTER,
         help=f"Spark master: local[N], spark://host:7077, yarn, k8s://... (default {DEFAULT_MASTER})",
     )
+    add_driver_memory_option(p)
     p.add_argument(
         "--format",
         dest="extract_format",
@@ -64,19 +66,38 @@ def add_spark_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_driver_memory_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--spark-driver-memory`` (``spark.driver.memory``)."""
+    p.add_argument(
+        "--spark-driver-memory",
+        default=None,
+        metavar="SIZE",
+        help=f"driver JVM heap, e.g. 4g (default on local[N]: {LOCAL_DRIVER_MEMORY}; "
+        "on a cluster: its own setting)",
+    )
+
+
 def run_spark(args: argparse.Namespace, criteria: Criteria) -> int:
     """Run ``criteria`` on Spark over ``args.extract``; print one line per practice and a total."""
     from writeoff_analytics.money import ZERO
     from writeoff_analytics.spark.engine import find_candidates_spark
-    from writeoff_analytics.spark.read import practice_folders
+    from writeoff_analytics.spark.read import is_zip, opened_extract, practice_folders
     from writeoff_analytics.spark.session import build_session
 
-    if "://" not in args.extract:
-        practice_folders(Path(args.extract))  # a wrong folder is refused before Spark starts
-    spark = build_session(args.spark_master)
-    found = find_candidates_spark(
-        spark, args.extract, criteria, practice_ids=args.practices, fmt=args.extract_format
-    )
+    if is_zip(args.extract) and not args.spark_master.startswith("local"):
+        msg = (
+            f"{args.extract}: a .zip is unpacked on this machine, which the executors of "
+            f"{args.spark_master} cannot read; unpack it where they can and give that folder"
+        )
+        raise LedgerError(msg)
+    # A zip is unpacked (and checked) before Spark starts, and removed when the search ends.
+    with opened_extract(args.extract) as extract:
+        if "://" not in extract:
+            practice_folders(Path(extract))  # a wrong folder is refused before Spark starts
+        spark = build_session(args.spark_master, driver_memory=args.spark_driver_memory)
+        found = find_candidates_spark(
+            spark, extract, criteria, practice_ids=args.practices, fmt=args.extract_format
+        )
     print(criteria.describe())
     print(f"{'practice':<20} {'groups':>8} {'lines':>8} {'total':>16}")
     total = ZERO

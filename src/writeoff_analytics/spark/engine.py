@@ -20,8 +20,8 @@ from sqlglot import exp
 
 from writeoff_analytics import queries
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
-from writeoff_analytics.errors import QueryError
-from writeoff_analytics.spark.read import Format, SparkExtract, read_extract
+from writeoff_analytics.errors import LedgerError, QueryError
+from writeoff_analytics.spark.read import Format, SparkExtract, is_zip, opened_extract, read_extract
 from writeoff_analytics.spark.transpile import PRACTICE, spark_query
 
 if TYPE_CHECKING:
@@ -34,13 +34,13 @@ _STORE_TABLES = ("writeoff_lines",)
 
 
 @functools.cache
-def store_table_schema(table: str) -> str:
-    """The Spark DDL schema of a store table, read from ``queries/create_store.sql``.
+def store_table_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """The columns of a store table with their Spark types, from ``queries/create_store.sql``.
 
     Examples
     --------
-    >>> store_table_schema("writeoff_lines").split(", ")[:2]
-    ['receipt_no STRING', 'line_no INT']
+    >>> store_table_columns("writeoff_lines")[:2]
+    (('receipt_no', 'STRING'), ('line_no', 'INT'))
     """
     for statement in sqlglot.parse(queries.load("create_store").sql, read="duckdb"):
         if not isinstance(statement, exp.Create) or not isinstance(statement.this, exp.Schema):
@@ -48,13 +48,24 @@ def store_table_schema(table: str) -> str:
         if statement.this.this.name != table:
             continue
         columns = [
-            f"{c.name} {c.args['kind'].sql('spark')}"
+            (c.name, c.args["kind"].sql("spark"))
             for c in statement.this.expressions
             if isinstance(c, exp.ColumnDef)
         ]
-        return ", ".join([*columns, f"{PRACTICE} STRING"])
+        return (*columns, (PRACTICE, "STRING"))
     msg = f"create_store.sql: no table {table}"
     raise QueryError(msg)
+
+
+def empty_store_table(spark: SparkSession, table: str) -> DataFrame:
+    """An empty store table, made in the JVM.
+
+    (``createDataFrame([])`` would start Python workers to turn an empty list into rows.)
+    """
+    from pyspark.sql import functions as F
+
+    columns = store_table_columns(table)
+    return spark.range(0).select(*[F.lit(None).cast(kind).alias(name) for name, kind in columns])
 
 
 @contextmanager
@@ -104,7 +115,7 @@ def run_query(
     given = dict(tables)
     for table in query.tables:
         if table not in given and table in _STORE_TABLES:
-            given[table] = spark.createDataFrame([], schema=store_table_schema(table))
+            given[table] = empty_store_table(spark, table)
     missing_tables = sorted(set(query.tables) - set(given))
     if missing_tables:
         msg = f"{name}.sql on Spark reads {', '.join(missing_tables)}, which were not given"
@@ -205,7 +216,8 @@ def find_candidates_spark(
     spark
         The session (:func:`~writeoff_analytics.spark.session.build_session`).
     extract
-        A folder of ``practice=<id>/`` extracts (path or URI), or one already read.
+        A folder of ``practice=<id>/`` extracts (path or URI), a local ``.zip`` of one
+        (local masters only: it is unpacked on this machine), or one already read.
     criteria
         What to look for (CRITERIA.md).
     practice_ids
@@ -231,13 +243,23 @@ def find_candidates_spark(
     CriteriaError
         If ``payer_ids`` names a payer no practice read holds.
     LedgerError
-        If the extract cannot be read (see :func:`read_extract`).
+        If the extract cannot be read (see :func:`read_extract` and
+        :func:`~writeoff_analytics.spark.read.opened_extract`), or a zip is given to a
+        session whose executors are on other machines.
     """
     from pyspark.sql import functions as F
 
     as_of = criteria.resolved_as_of(today)
     if not isinstance(extract, SparkExtract):
-        extract = read_extract(spark, str(extract), fmt=fmt, practice_ids=practice_ids)
+        source = os.fspath(extract)
+        if is_zip(source):
+            _require_local(spark, source)
+        # A zip is unpacked for the time of this search (read and collected inside).
+        with opened_extract(source) as folder:
+            read = read_extract(spark, folder, fmt=fmt, practice_ids=practice_ids)
+            return find_candidates_spark(
+                spark, read, criteria, practice_ids=practice_ids, today=today, balances=balances
+            )
     tables = dict(extract.tables)
     if practice_ids is not None:
         wanted = sorted(set(practice_ids))
@@ -281,6 +303,17 @@ def find_candidates_spark(
             criteria=criteria, as_of=as_of, generation=0, lines=frame, groups=group_lines(frame)
         )
     return out
+
+
+def _require_local(spark: SparkSession, source: str) -> None:
+    """Refuse a zip on a cluster: it is unpacked here, where other machines cannot read it."""
+    master = str(spark.sparkContext.master)
+    if not master.startswith("local"):
+        msg = (
+            f"{source}: a .zip is unpacked on this machine, which the executors of {master} "
+            "cannot read; unpack it where they can (HDFS, S3, a shared mount) and give that folder"
+        )
+        raise LedgerError(msg)
 
 
 #: The practice id a single store's balances carry on Spark (one store = one practice).

@@ -11,12 +11,21 @@ contract of :mod:`writeoff_analytics.ledger.schema` (ids and strings stay text, 
 ``DECIMAL(18,2)`` from its text, dates ISO, booleans by the contract's words). A value
 that does not parse fails the Spark job with the table, column and value; a Parquet money
 column stored as a float is refused before anything runs (money is never float).
+
+A ``.zip`` of a multi-practice extract is unpacked, member by member, into a temporary
+folder that lives as long as the ``with opened_extract(...)`` block (Spark reads files,
+not zip members); member names that would land outside it are refused.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -45,6 +54,8 @@ SPARK_TYPES: dict[ColumnType, str] = {
 _MONEY_PATTERN = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _PARTITION = "practice"
+#: Table files a practice folder of a zip may hold (anything else in the zip is skipped).
+_TABLE_FILES = frozenset(f"{t.name}.{kind}" for t in TABLES for kind in ("csv", "parquet"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ def practice_folders(path: Path) -> dict[str, Path]:
     LedgerError
         If ``path`` is not a folder or holds no ``practice=`` folder.
     """
+    if is_zip(path) and path.is_file():
+        msg = f"{path}: a .zip is unpacked first: with opened_extract(path) as folder: ..."
+        raise LedgerError(msg)
     if not path.is_dir():
         msg = f"{path}: not a folder; a multi-practice extract is a folder of practice=<id>/ folders"
         raise LedgerError(msg)
@@ -91,6 +105,118 @@ def practice_folders(path: Path) -> dict[str, Path]:
     return found
 
 
+def is_zip(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a local ``.zip`` (rather than a folder or a URI)."""
+    text = os.fspath(source)
+    return "://" not in text and text.lower().endswith(".zip")
+
+
+@contextmanager
+def opened_extract(source: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a multi-practice extract as something Spark can read: a folder or a URI.
+
+    A folder or a URI is yielded as it is. A local ``.zip`` is unpacked into a temporary
+    folder, which is deleted when the block ends: read and collect inside the block.
+
+    Parameters
+    ----------
+    source
+        A folder, a URI (``hdfs://...``), or a ``.zip`` holding ``practice=<id>/`` folders
+        (at its top or under one folder), each with the practice's table files.
+
+    Yields
+    ------
+    str
+        The folder (or URI) to give :func:`read_extract`.
+
+    Raises
+    ------
+    LedgerFormatError
+        If the zip cannot be read, a member name is absolute, climbs out with ``..`` or is
+        a link, the practice folders sit under different folders, a practice folder holds
+        a table twice, or there is no ``practice=<id>/`` folder with a table file.
+
+    Examples
+    --------
+    >>> with opened_extract("billing_extract/") as folder:
+    ...     folder
+    'billing_extract/'
+    """
+    if not is_zip(source):
+        yield os.fspath(source)
+        return
+    path = Path(source)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"cannot be read as a zip ({exc})"
+        raise LedgerFormatError(msg, file=str(path)) from exc
+    with archive, tempfile.TemporaryDirectory(prefix="writeoff-spark-extract-") as tmp:
+        root = Path(tmp)
+        for member, practice, name in _practice_members(archive, path):
+            folder = root / f"{_PARTITION}={practice}"
+            folder.mkdir(exist_ok=True)
+            try:
+                with archive.open(member) as src, (folder / name).open("wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                msg = f"member {member.filename} cannot be read ({exc})"
+                raise LedgerFormatError(msg, file=str(path)) from exc
+        yield str(root)
+
+
+def _practice_members(
+    archive: zipfile.ZipFile, path: Path
+) -> list[tuple[zipfile.ZipInfo, str, str]]:
+    """The table files of the zip's practice folders: ``(member, practice id, file name)``.
+
+    Every name is checked before anything is written, so a bad zip leaves nothing behind.
+    """
+    found: dict[tuple[str, str], zipfile.ZipInfo] = {}
+    parents: set[tuple[str, ...]] = set()
+    for member in archive.infolist():
+        name = member.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or (len(parts[0]) == 2 and parts[0][1] == ":"):
+            msg = f"member {name} has an absolute path; a zip holds relative names only"
+            raise LedgerFormatError(msg, file=str(path))
+        if ".." in parts:
+            msg = f"member {name} climbs out of the extract with '..'; refused"
+            raise LedgerFormatError(msg, file=str(path))
+        if stat.S_ISLNK(member.external_attr >> 16):
+            msg = f"member {name} is a link; a zip holds table files only"
+            raise LedgerFormatError(msg, file=str(path))
+        if member.is_dir() or parts[0] == "__MACOSX":
+            continue
+        *folders, base = parts
+        if not folders or not folders[-1].startswith(f"{_PARTITION}="):
+            continue  # not in a practice folder (a README, a manifest): not the extract
+        practice = folders[-1].split("=", 1)[1]
+        if not practice:
+            msg = f"member {name}: the folder practice= names no practice"
+            raise LedgerFormatError(msg, file=str(path))
+        if base.lower() not in _TABLE_FILES:
+            continue
+        parents.add(tuple(folders[:-1]))
+        key = (practice, base.lower())
+        if key in found:
+            msg = f"practice {practice} holds {base} twice; keep one extract per zip"
+            raise LedgerFormatError(msg, file=str(path))
+        found[key] = member
+    if not found:
+        msg = (
+            "holds no practice=<id>/ folder with a table file; a multi-practice zip holds one "
+            "ordinary extract per practice (LEDGER_FORMAT.md, 'Many practices')"
+        )
+        raise LedgerFormatError(msg, file=str(path))
+    if len(parents) > 1:
+        shown = ", ".join(sorted("/".join(p) or "(top)" for p in parents))
+        msg = f"holds practice folders under different folders ({shown}); keep one extract per zip"
+        raise LedgerFormatError(msg, file=str(path))
+    return [(member, practice, base) for (practice, base), member in sorted(found.items())]
+
+
 def read_extract(
     spark: SparkSession,
     source: str | Path,
@@ -105,7 +231,8 @@ def read_extract(
     spark
         The session (:func:`~writeoff_analytics.spark.session.build_session`).
     source
-        A local folder, or a URI Spark can read (``hdfs://...``, ``s3a://...``).
+        A local folder, or a URI Spark can read (``hdfs://...``, ``s3a://...``); a ``.zip``
+        is read inside ``with opened_extract(zip) as folder``.
     fmt
         ``"auto"`` (local folders only: each table is CSV or Parquet, per practice), or
         ``"csv"``/``"parquet"`` for every table.

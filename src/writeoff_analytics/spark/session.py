@@ -10,14 +10,28 @@ practice ``"007"``, never the number 7).
 
 from __future__ import annotations
 
+import re
+import sys
 import warnings
 from typing import TYPE_CHECKING
+
+from writeoff_analytics.errors import ConfigError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 #: The master used when none is given: two local cores.
 DEFAULT_MASTER = "local[2]"
+
+#: The JVM heap of a ``local[...]`` session when none is given. On a local master the
+#: driver JVM is also the only executor: it holds the cached balances, the shuffle buffers,
+#: broadcast join tables and every task result on its way back to Python. With Spark's own
+#: default (1g) a ten-million-transaction search failed (a lost task result; a broadcast
+#: table that did not fit) or ran twice as slowly; 4g ran it (benchmarks/SPARK_NOTES.md).
+#: On a cluster the cluster's settings decide unless a value is given.
+LOCAL_DRIVER_MEMORY = "4g"
+
+_MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]$")
 
 #: Settings the engine's results depend on; applied to every session it builds.
 ENGINE_CONF: dict[str, str] = {
@@ -41,6 +55,7 @@ def build_session(
     master: str = DEFAULT_MASTER,
     *,
     app_name: str = "writeoff_analytics",
+    driver_memory: str | None = None,
     conf: dict[str, str] | None = None,
 ) -> SparkSession:
     """Start (or reuse) a Spark session for the Spark engine.
@@ -52,6 +67,11 @@ def build_session(
         ``yarn``, ``k8s://https://host:443``.
     app_name
         The application name the cluster shows.
+    driver_memory
+        The driver JVM's heap, e.g. ``"4g"`` or ``"512m"`` (``spark.driver.memory``). Default
+        on a ``local[...]`` master: :data:`LOCAL_DRIVER_MEMORY`; elsewhere the cluster's
+        setting. It takes effect only when this call starts the JVM (the first session of
+        the process).
     conf
         Extra Spark settings (e.g. ``{"spark.executor.memory": "8g"}``); they override the
         local defaults but not :data:`ENGINE_CONF`, which the results depend on.
@@ -61,20 +81,34 @@ def build_session(
     SparkSession
         The session; a session already running in this process is reused (Spark allows one
         per JVM) and given :data:`ENGINE_CONF`.
+
+    Raises
+    ------
+    ConfigError
+        If ``driver_memory`` is not a size such as ``4g`` or ``512m``.
     """
     from pyspark.sql import SparkSession
 
+    if driver_memory is not None and not _MEMORY.match(driver_memory.lower()):
+        msg = f"driver memory {driver_memory!r} is not a size; give e.g. 4g or 512m"
+        raise ConfigError(msg)
     _quiet_pandas_check()
     builder = SparkSession.builder.master(master).appName(app_name)
     settings: dict[str, str] = {}
-    if master.startswith("local"):
+    local = master.startswith("local")
+    if local:
         settings.update(LOCAL_CONF)
+        settings["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
+        # A Python worker, if Spark ever starts one, runs this interpreter, not `python3`.
+        settings["spark.pyspark.python"] = sys.executable
+    if driver_memory is not None:
+        settings["spark.driver.memory"] = driver_memory.lower()
     settings.update(conf or {})
     settings.update(ENGINE_CONF)
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    if master.startswith("local"):
+    if local:
         # One machine: Spark's WARN lines (glob lookups, loopback host) are noise here.
         session.sparkContext.setLogLevel("ERROR")
     apply_engine_conf(session)
