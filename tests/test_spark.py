@@ -613,6 +613,33 @@ def test_a_zip_member_that_is_a_link_is_refused(tmp_path: Path) -> None:
         pass
     assert caught.value.file == str(target)
 
+def test_a_zip_that_would_fill_the_disk_is_refused_before_unpacking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import zipfile
+
+    from writeoff_analytics.spark import read
+
+    target = tmp_path / "big.zip"
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("practice=A/charges.csv", b"0" * 100_000)  # 100 kB unpacked
+    made: list[str] = []
+    real_mkdtemp = read.tempfile.mkdtemp
+
+    def mkdtemp(*args: object, **kwargs: object) -> str:
+        made.append(real_mkdtemp(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr(read.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(read.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(1, 1, 50_000))  # type: ignore[attr-defined]
+    with pytest.raises(LedgerFormatError, match=r"unpacks to 97.7 KiB but .* has 48.8 KiB free") as caught, \
+            read.opened_extract(target):
+        pass
+    assert caught.value.file == str(target)
+    assert made and not Path(made[0]).exists()  # nothing left behind
+
+
 def test_a_file_that_is_not_a_zip_and_a_zip_for_a_cluster_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -153,7 +154,18 @@ def opened_extract(source: str | os.PathLike[str]) -> Iterator[str]:
         raise LedgerFormatError(msg, file=str(path)) from exc
     with archive, tempfile.TemporaryDirectory(prefix="writeoff-spark-extract-") as tmp:
         root = Path(tmp)
-        for member, practice, name in _practice_members(archive, path):
+        members = _practice_members(archive, path)
+        # Unpacked sizes are the members' declared ones (zipfile never yields more), so a zip
+        # that would fill the disk is refused before anything is written.
+        unpacked = sum(member.file_size for member, _, _ in members)
+        free = shutil.disk_usage(root).free
+        if unpacked > free:
+            msg = (
+                f"unpacks to {_size(unpacked)} but {root.parent} has {_size(free)} free; "
+                "unpack it where there is room (or set TMPDIR)"
+            )
+            raise LedgerFormatError(msg, file=str(path))
+        for member, practice, name in members:
             folder = root / f"{_PARTITION}={practice}"
             folder.mkdir(exist_ok=True)
             try:
@@ -164,6 +176,16 @@ def opened_extract(source: str | os.PathLike[str]) -> Iterator[str]:
                 msg = f"member {member.filename} cannot be read ({exc})"
                 raise LedgerFormatError(msg, file=str(path)) from exc
         yield str(root)
+
+
+def _size(n: int) -> str:
+    """Bytes for people: ``_size(1536) == '1.5 KiB'``."""
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError  # unreachable: the loop returns at GiB
 
 
 def _practice_members(
