@@ -180,12 +180,10 @@ def opened_extract(source: str | os.PathLike[str]) -> Iterator[str]:
 
 def _size(n: int) -> str:
     """Bytes for people: ``_size(1536) == '1.5 KiB'``."""
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError  # unreachable: the loop returns at GiB
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _practice_members(
