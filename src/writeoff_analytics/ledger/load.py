@@ -4,10 +4,12 @@ Reading never guesses a type: CSV is read by DuckDB with every column as text an
 dialect (comma, double quotes, header row); the validator (:mod:`.validate`) then checks
 and casts each column set-wise. Only rows that break a rule go through Python.
 
-Fatal problems raise one :class:`~writeoff_analytics.errors.LedgerFormatError` before the
-store is touched: a missing table, a missing required column, an unreadable or empty file,
-non-UTF-8 bytes. A row with the wrong number of fields (a short or long row) is a row
-problem: that row is rejected and the rest of the file loads.
+Fatal problems raise one :class:`~writeoff_analytics.errors.LedgerFormatError` and leave
+the store as it was: a missing table, a missing required column, an unreadable or empty
+file, non-UTF-8 bytes. Missing tables and columns are found before the store is opened;
+a problem found while reading a file's rows rolls back the load's one transaction (the
+tables stored before it included). A row with the wrong number of fields (a short or long
+row) is a row problem: that row is rejected and the rest of the file loads.
 """
 
 from __future__ import annotations
