@@ -14,35 +14,36 @@ unimported_writeoffs AS (
           AND t.charge_id = w.charge_id
     )
 ),
-postings AS (
-    SELECT charge_id, responsibility AS bucket, amount
-    FROM transactions
-    UNION ALL
-    SELECT charge_id, bucket, amount
-    FROM unimported_writeoffs
-),
-bucket_sums AS (
+-- One pass over transactions for every per-charge figure (a charge's sums, its current
+-- insurance payer, its last patient payment, its not-responsible marks).
+transaction_figures AS (
     SELECT
         charge_id,
-        coalesce(sum(amount) FILTER (WHERE bucket = 'INSURANCE'), 0) AS insurance_delta,
-        coalesce(sum(amount) FILTER (WHERE bucket = 'PATIENT'), 0) AS patient_delta
-    FROM postings
+        sum(amount) FILTER (WHERE responsibility = 'INSURANCE') AS insurance_delta,
+        sum(amount) FILTER (WHERE responsibility = 'PATIENT') AS patient_delta,
+        -- LEDGER_FORMAT.md: the current insurance payer is the payer of the latest (posted_date,
+        -- then transaction_id) INSURANCE row with amount > 0; rows without a payer_id are passed over.
+        arg_max(payer_id, struct_pack(d := posted_date, t := transaction_id)) FILTER (
+            WHERE responsibility = 'INSURANCE'
+              AND amount > 0
+              AND payer_id IS NOT NULL
+        ) AS latest_insurance_payer_id,
+        max(posted_date) FILTER (WHERE type = 'PATIENT_PAYMENT') AS last_patient_payment_date,
+        -- issue 8: an 835 line whose remark codes carry a QMB remark (N781, N782, N783), or an
+        -- OA-209 adjustment, marks the patient not responsible for that charge.
+        bool_or(
+            coalesce(group_code = 'OA' AND reason_code = '209', FALSE)
+            OR regexp_matches(coalesce(remark_codes, ''), '(^|,)\s*N78[123]\s*(,|$)')
+        ) AS not_responsible_charge
+    FROM transactions
     GROUP BY charge_id
 ),
--- LEDGER_FORMAT.md: the current insurance payer is the payer of the latest (posted_date,
--- then transaction_id) INSURANCE row with amount > 0; rows without a payer_id are passed over.
-latest_insurance_payer AS (
-    SELECT charge_id, arg_max(payer_id, struct_pack(d := posted_date, t := transaction_id)) AS payer_id
-    FROM transactions
-    WHERE responsibility = 'INSURANCE'
-      AND amount > 0
-      AND payer_id IS NOT NULL
-    GROUP BY charge_id
-),
-last_patient_payment AS (
-    SELECT charge_id, max(posted_date) AS last_patient_payment_date
-    FROM transactions
-    WHERE type = 'PATIENT_PAYMENT'
+writeoff_sums AS (
+    SELECT
+        charge_id,
+        sum(amount) FILTER (WHERE bucket = 'INSURANCE') AS insurance_delta,
+        sum(amount) FILTER (WHERE bucket = 'PATIENT') AS patient_delta
+    FROM unimported_writeoffs
     GROUP BY charge_id
 ),
 coverage_on_dos AS (
@@ -62,13 +63,12 @@ not_responsible_encounters AS (
        OR coalesce(qmb, FALSE)
        OR NOT coalesce(patient_responsible, TRUE)
 ),
--- issue 8: an 835 line whose remark codes carry a QMB remark (N781, N782, N783), or an
--- OA-209 adjustment, marks the patient not responsible for that charge.
-not_responsible_charges AS (
-    SELECT DISTINCT charge_id
-    FROM transactions
-    WHERE (group_code = 'OA' AND reason_code = '209')
-       OR regexp_matches(coalesce(remark_codes, ''), '(^|,)\s*N78[123]\s*(,|$)')
+-- LEDGER_FORMAT.md: the role is the priority of the current payer's coverage in effect on
+-- the date of service (the highest, i.e. lowest number, if the payer covers twice).
+coverage_roles AS (
+    SELECT encounter_id, payer_id, min(priority) AS current_payer_role
+    FROM coverage_on_dos
+    GROUP BY encounter_id, payer_id
 ),
 lines AS (
     SELECT
@@ -85,12 +85,14 @@ lines AS (
         ch.billed_payer_id,
         ch.posted_date,
         CAST(CASE WHEN ch.billed_payer_id IS NOT NULL THEN ch.charge_amount ELSE 0 END
-             + coalesce(s.insurance_delta, 0) AS DECIMAL(18,2)) AS insurance_balance,
+             + coalesce(tf.insurance_delta, 0) + coalesce(ws.insurance_delta, 0) AS DECIMAL(18,2))
+            AS insurance_balance,
         CAST(CASE WHEN ch.billed_payer_id IS NULL THEN ch.charge_amount ELSE 0 END
-             + coalesce(s.patient_delta, 0) AS DECIMAL(18,2)) AS patient_balance,
-        coalesce(lip.payer_id, ch.billed_payer_id) AS current_payer_id,
-        lpp.last_patient_payment_date,
-        nre.encounter_id IS NOT NULL OR nrc.charge_id IS NOT NULL AS not_responsible,
+             + coalesce(tf.patient_delta, 0) + coalesce(ws.patient_delta, 0) AS DECIMAL(18,2))
+            AS patient_balance,
+        coalesce(tf.latest_insurance_payer_id, ch.billed_payer_id) AS current_payer_id,
+        tf.last_patient_payment_date,
+        nre.encounter_id IS NOT NULL OR coalesce(tf.not_responsible_charge, FALSE) AS not_responsible,
         pt.deceased_date,
         coalesce(pt.financial_hardship, FALSE) AS financial_hardship
     FROM charges AS ch
@@ -98,26 +100,12 @@ lines AS (
       ON e.encounter_id = ch.encounter_id
     JOIN patients AS pt
       ON pt.patient_id = e.patient_id
-    LEFT JOIN bucket_sums AS s
-      ON s.charge_id = ch.charge_id
-    LEFT JOIN latest_insurance_payer AS lip
-      ON lip.charge_id = ch.charge_id
-    LEFT JOIN last_patient_payment AS lpp
-      ON lpp.charge_id = ch.charge_id
+    LEFT JOIN transaction_figures AS tf
+      ON tf.charge_id = ch.charge_id
+    LEFT JOIN writeoff_sums AS ws
+      ON ws.charge_id = ch.charge_id
     LEFT JOIN not_responsible_encounters AS nre
       ON nre.encounter_id = ch.encounter_id
-    LEFT JOIN not_responsible_charges AS nrc
-      ON nrc.charge_id = ch.charge_id
-),
--- LEDGER_FORMAT.md: the role is the priority of the current payer's coverage in effect on
--- the date of service (the highest, i.e. lowest number, if the payer covers twice).
-current_payer_roles AS (
-    SELECT l.charge_id, min(c.priority) AS current_payer_role
-    FROM lines AS l
-    JOIN coverage_on_dos AS c
-      ON c.encounter_id = l.encounter_id
-     AND c.payer_id = l.current_payer_id
-    GROUP BY l.charge_id
 )
 SELECT
     l.*,
@@ -129,6 +117,7 @@ LEFT JOIN payers AS bp
   ON bp.payer_id = l.billed_payer_id
 LEFT JOIN payers AS cp
   ON cp.payer_id = l.current_payer_id
-LEFT JOIN current_payer_roles AS r
-  ON r.charge_id = l.charge_id
+LEFT JOIN coverage_roles AS r
+  ON r.encounter_id = l.encounter_id
+ AND r.payer_id = l.current_payer_id
 ORDER BY l.charge_id;

@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import writeoff_analytics as wa
-from writeoff_analytics.errors import LedgerFormatError
+from writeoff_analytics import queries
+from writeoff_analytics.errors import LedgerError, LedgerFormatError
 from writeoff_analytics.ledger.load import load_extract, read_extract
 from writeoff_analytics.ledger.schema import TABLES
+from writeoff_analytics.ledger.snapshot import SnapshotWriter
 from writeoff_analytics.ledger.store import Ledger
 
 DATA = Path(__file__).parent / "data"
@@ -205,6 +207,63 @@ def test_fatal_problem_leaves_the_store_as_it_was(tmp_path):
             load_extract(ledger, BROKEN / defect)
     assert_equal(_balances(ledger), before)
     assert ledger.generation() == 1
+
+
+def _store_contents(ledger: Ledger) -> dict[str, list[tuple[object, ...]]]:
+    """Every extract table, the import log and the rejects, each sorted."""
+    with ledger.connect() as con:
+        out = {t.name: queries.run(con, f"select_snapshot_{t.name}") for t in TABLES}
+        out["import_log"] = con.execute("SELECT * FROM import_log ORDER BY import_id").fetchall()
+        out["rejects"] = sorted(con.execute("SELECT * FROM rejects").fetchall(), key=repr)
+    out["charge_balances"] = ledger.balances().rows()
+    return out
+
+
+def test_fatal_problem_in_the_last_table_leaves_the_store_as_it_was(tmp_path):
+    # Each table goes into the store as soon as it is checked, inside the load's one
+    # transaction: a fatal problem found in transactions.csv, after five tables have been
+    # written, must still leave the previous snapshot, log and rejects whole.
+    db = tmp_path / "s.duckdb"
+    ledger = Ledger(db)
+    load_extract(ledger, BROKEN / "money_currency_sign")
+    before = _store_contents(ledger)
+    extract = tmp_path / "x"
+    shutil.copytree(SMALL, extract)
+    with open(extract / "transactions.csv", "ab") as fh:
+        fh.write(b"T99,C1,2026-03-02,PATIENT_PAYMENT,PATIENT,,-1.00,,,caf\xe9\n")
+    with pytest.raises(LedgerFormatError, match="is not UTF-8") as info:
+        load_extract(ledger, extract)
+    assert info.value.file == "transactions.csv"
+    assert _store_contents(ledger) == before
+    assert ledger.generation() == 1
+
+
+def test_load_stores_what_read_extract_reads(tmp_path):
+    # load_extract streams table by table; read_extract holds every frame: same outcome.
+    for defect in ("orphan_charge", "money_currency_sign", "short_row", "duplicate_id"):
+        ledger = Ledger(tmp_path / f"{defect}.duckdb")
+        report = load_extract(ledger, BROKEN / defect)
+        extract = read_extract(BROKEN / defect)
+        assert report.problems == extract.problems
+        assert report.files == extract.files
+        assert report.row_counts == {t.name: extract.frames[t.name].height for t in TABLES}
+        with ledger.connect() as con:
+            for t in TABLES:
+                stored = queries.frame(con, f"select_snapshot_{t.name}")
+                key = [c.name for c in t.columns]
+                assert_equal(stored.sort(key), extract.frames[t.name].sort(key))
+
+
+def test_snapshot_writer_refuses_a_snapshot_without_every_table():
+    ledger = Ledger(":memory:")
+    extract = read_extract(SMALL)
+    with pytest.raises(LedgerError, match="table.s. transactions missing"):
+        with ledger.transaction() as con:
+            writer = SnapshotWriter(con)
+            for t in TABLES[:-1]:
+                writer.put(t, extract.frames[t.name])
+            writer.finish(source="small", files=extract.files)
+    assert not ledger.is_loaded()
 
 
 def test_progress_is_reported_in_order():

@@ -4,15 +4,18 @@ Reading never guesses a type: CSV is read by DuckDB with every column as text an
 dialect (comma, double quotes, header row); the validator (:mod:`.validate`) then checks
 and casts each column set-wise. Only rows that break a rule go through Python.
 
-Fatal problems raise one :class:`~writeoff_analytics.errors.LedgerFormatError` before the
-store is touched: a missing table, a missing required column, an unreadable or empty file,
-non-UTF-8 bytes. A row with the wrong number of fields (a short or long row) is a row
-problem: that row is rejected and the rest of the file loads.
+Fatal problems raise one :class:`~writeoff_analytics.errors.LedgerFormatError` and leave
+the store as it was: a missing table, a missing required column, an unreadable or empty
+file, non-UTF-8 bytes. Missing tables and columns are found before the store is opened;
+a problem found while reading a file's rows rolls back the load's one transaction (the
+tables stored before it included). A row with the wrong number of fields (a short or long
+row) is a row problem: that row is rejected and the rest of the file loads.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -33,9 +36,9 @@ from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, Table
-from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, replace_snapshot
+from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, SnapshotWriter
 from writeoff_analytics.ledger.store import DEFAULT_DB, DUCKDB_CONFIG, Ledger
-from writeoff_analytics.ledger.validate import ROW, TableResult, validate_tables
+from writeoff_analytics.ledger.validate import ROW, TableResult, validate_table
 
 if TYPE_CHECKING:
     import os
@@ -119,47 +122,13 @@ def read_extract(
     >>> ex.frames["charges"].height, len(ex.problems)
     (6, 0)
     """
-    vendor = (
-        load_mapping(mapping)
-        if mapping is not None and not isinstance(mapping, VendorMapping)
-        else mapping
-    )
+    vendor = _vendor(mapping)
     report = progress or (lambda stage, fraction: None)
     with _opened(Path(path)) as folder:
-        located = {t.name: _locate(folder, t, vendor) for t in TABLES}
-        headers = {name: _header(p, TABLES_BY[name], vendor) for name, p in located.items()}
-        raws: dict[str, pl.DataFrame] = {}
-        files: dict[str, str] = {}
-        digests: dict[str, str] = {}
-        read_problems: dict[str, list[RowProblem]] = {}
-        ragged: dict[str, dict[int, dict[str, str | None]]] = {}
-        for i, table in enumerate(TABLES):
-            p = located[table.name]
-            report(f"reading {p.name}", i / (len(TABLES) + 1))
-            files[table.name] = p.name
-            digests[table.name] = _sha256(p)
-            raw, problems, bad = _read_table(p, table, headers[table.name])
-            if vendor is not None:
-                raw = vendor.apply(table, raw)
-                bad = {
-                    row: {vendor.contract_name(table.name, k): v for k, v in rec.items()}
-                    for row, rec in bad.items()
-                }
-            raws[table.name] = raw
-            del raw  # validate_tables frees each table's text once it is checked
-            read_problems[table.name] = problems
-            ragged[table.name] = bad
-        report("validating", len(TABLES) / (len(TABLES) + 1))
-        # rejects.csv uses contract names (a mapping's renames applied)
-        columns = {name: tuple(c for c in raw.columns if c != ROW) for name, raw in raws.items()}
-        results = validate_tables(
-            raws,
-            files,
-            date_format=vendor.date_format if vendor is not None else None,
-            set_aside=ragged,
-        )
+        reader = _TableReader(folder, vendor)
+        frames = {table.name: result.frame for table, result in reader.tables(report)}
     report("validated", 1.0)
-    return _assemble(str(path), results, files, digests, read_problems, ragged, columns)
+    return reader.extract(str(path), frames)
 
 
 TABLES_BY: dict[str, Table] = {t.name: t for t in TABLES}
@@ -211,16 +180,27 @@ def load_extract(
     (9, 0)
     """
     report = progress or (lambda stage, fraction: None)
-    extract = read_extract(path, mapping=mapping, progress=lambda s, f: report(s, f * 0.8))
-    report("storing", 0.8)
-    result = replace_snapshot(
-        ledger,
-        extract.frames,
-        source=extract.source,
-        files=extract.files,
-        problems=extract.problems,
-        records=extract.records,
-    )
+    vendor = _vendor(mapping)
+    with _opened(Path(path)) as folder:
+        # Missing tables and columns, duplicated files: found before the store is touched.
+        reader = _TableReader(folder, vendor)
+        # One transaction from the first table written to the balances derived: an error
+        # (or a killed process) on the way leaves the previous snapshot whole. Each table
+        # goes into the store as soon as it is validated and its frame is let go before the
+        # next is read, so memory holds one table, not six.
+        with ledger.transaction() as con:
+            writer = SnapshotWriter(con)
+            for table, validated in reader.tables(lambda s, f: report(s, f * 0.8)):
+                writer.put(table, validated.frame)
+                del validated
+            extract = reader.extract(str(path), {})
+            report("storing", 0.8)
+            result = writer.finish(
+                source=extract.source,
+                files=extract.files,
+                problems=extract.problems,
+                records=extract.records,
+            )
     target = (
         Path(rejects)
         if rejects is not None
@@ -291,6 +271,102 @@ def _safe_cell(value: str | None) -> str:
         return ""
     # a plain number stays as it was, so a fixed rejects.csv loads again
     return value if _NUMBER_RE.match(value) else formula_safe(value)
+
+
+# --- reading table by table -------------------------------------------------------------
+
+
+def _vendor(mapping: str | os.PathLike[str] | VendorMapping | None) -> VendorMapping | None:
+    if mapping is None or isinstance(mapping, VendorMapping):
+        return mapping
+    return load_mapping(mapping)
+
+
+#: The columns other tables reference, by table: all a validated table must keep once
+#: its frame has gone into the store (references resolve against the rows kept).
+_REFERENCED: dict[str, tuple[str, ...]] = {
+    t.name: tuple(
+        dict.fromkeys(
+            c.references[1]
+            for other in TABLES
+            for c in other.columns
+            if c.references is not None and c.references[0] == t.name
+        )
+    )
+    for t in TABLES
+}
+
+
+class _TableReader:
+    """Reads and validates an extract's tables one at a time, in load order.
+
+    Creating it finds the six files and checks their headers (the fatal problems that need
+    no reading of rows); :meth:`tables` then yields each table validated, and afterwards
+    keeps of it only what later tables and the report need (referenced ids, rejected rows).
+    """
+
+    def __init__(self, folder: Path, vendor: VendorMapping | None) -> None:
+        self.vendor = vendor
+        self.located = {t.name: _locate(folder, t, vendor) for t in TABLES}
+        self.headers = {
+            name: _header(p, TABLES_BY[name], vendor) for name, p in self.located.items()
+        }
+        self.files = {name: p.name for name, p in self.located.items()}
+        self.digests: dict[str, str] = {}
+        self.read_problems: dict[str, list[RowProblem]] = {}
+        self.ragged: dict[str, dict[int, dict[str, str | None]]] = {}
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.kept: dict[str, TableResult] = {}
+        self.heights: dict[str, int] = {}
+
+    def tables(self, report: Progress) -> Iterator[tuple[Table, TableResult]]:
+        """Yield ``(table, result)`` in load order; the caller should drop ``result`` after use."""
+        vendor = self.vendor
+        for i, table in enumerate(TABLES):
+            p = self.located[table.name]
+            report(f"reading {p.name}", i / len(TABLES))
+            self.digests[table.name] = _sha256(p)
+            raw, problems, bad = _read_table(p, table, self.headers[table.name])
+            if vendor is not None:
+                raw = vendor.apply(table, raw)
+                bad = {
+                    row: {vendor.contract_name(table.name, k): v for k, v in rec.items()}
+                    for row, rec in bad.items()
+                }
+            # rejects.csv uses contract names (a mapping's renames applied)
+            self.columns[table.name] = tuple(c for c in raw.columns if c != ROW)
+            self.read_problems[table.name] = problems
+            self.ragged[table.name] = bad
+            result = validate_table(
+                table,
+                raw,
+                file=self.files[table.name],
+                kept=self.kept,
+                date_format=vendor.date_format if vendor is not None else None,
+                set_aside=bad,
+            )
+            del raw
+            self.heights[table.name] = result.frame.height
+            self.kept[table.name] = result
+            yield table, result
+            self.kept[table.name] = dataclasses.replace(
+                result, frame=result.frame.select(_REFERENCED[table.name])
+            )
+            del result
+
+    def extract(self, source: str, frames: Mapping[str, pl.DataFrame]) -> Extract:
+        """The :class:`Extract` of the tables read (``frames``: those the caller kept)."""
+        return _assemble(
+            source,
+            self.kept,
+            self.heights,
+            frames,
+            self.files,
+            self.digests,
+            self.read_problems,
+            self.ragged,
+            self.columns,
+        )
 
 
 # --- finding and reading files ---------------------------------------------------------
@@ -527,8 +603,9 @@ def _read_csv(
         problems.append(RowProblem(table.name, path.name, row, None, None, reason))
         padded = fields + [None] * (len(header) - len(fields))
         bad[row] = dict(zip(header, padded[: len(header)], strict=True))
-    df = df.with_columns(_row_numbers(df.height, sorted(bad)).alias(ROW))
-    return df.select([ROW, *header]), problems, bad
+    # One select, not with_columns then select: adding the one-chunk row numbers with
+    # with_columns would copy every text column into one chunk too (1.6 GB at 10M rows).
+    return df.select([_row_numbers(df.height, sorted(bad)).alias(ROW), *header]), problems, bad
 
 
 def _row_numbers(height: int, skipped: list[int]) -> pl.Series:
@@ -559,6 +636,8 @@ def _first_line(exc: object) -> str:
 def _assemble(
     source: str,
     results: Mapping[str, TableResult],
+    heights: Mapping[str, int],
+    frames: Mapping[str, pl.DataFrame],
     files: Mapping[str, str],
     digests: Mapping[str, str],
     read_problems: Mapping[str, list[RowProblem]],
@@ -586,13 +665,13 @@ def _assemble(
                 table=table.name,
                 file=files[table.name],
                 sha256=digests[table.name],
-                rows=res.frame.height + rejected,
+                rows=heights[table.name] + rejected,
                 rejected=rejected,
             )
         )
     return Extract(
         source=source,
-        frames={name: r.frame for name, r in results.items()},
+        frames=dict(frames),
         files=tuple(file_records),
         problems=tuple(problems),
         records=records,

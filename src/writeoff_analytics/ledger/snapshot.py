@@ -21,6 +21,8 @@ from writeoff_analytics.ledger.schema import TABLES, ColumnType, Table
 from writeoff_analytics.money import PL_MONEY
 
 if TYPE_CHECKING:
+    import duckdb
+
     from writeoff_analytics.ledger.store import Ledger
 
 _PL_TYPES: dict[ColumnType, pl.DataType] = {
@@ -146,54 +148,137 @@ def replace_snapshot(
     if missing:
         msg = f"cannot replace the snapshot: table(s) {', '.join(missing)} missing"
         raise LedgerError(msg)
-    staged = {t.name: conform(t, frames[t.name]) for t in TABLES}
-    rows = [
-        {
-            "table_name": p.table,
-            "file": p.file,
-            "row_number": p.row,
-            "column_name": p.column,
-            "value": p.value,
-            "reason": p.reason,
-            "record_json": json.dumps(records.get((p.table, p.row)), default=str)
-            if records and p.row is not None and (p.table, p.row) in records
-            else None,
-        }
-        for p in problems
-    ]
-    staged_rejects = pl.DataFrame(rows, schema=_REJECTS_SCHEMA)
-    row_counts = {name: df.height for name, df in staged.items()}
-    fingerprint = fingerprint_of(files) if files else _frames_fingerprint(staged)
-    files_json = json.dumps([f.__dict__ for f in files])
     with ledger.transaction() as con:
-        for name, df in staged.items():
-            con.register(f"staged_{name}", df.to_arrow())
-        con.register("staged_rejects", staged_rejects.to_arrow())
+        writer = SnapshotWriter(con, hash_frames=not files)
+        for t in TABLES:
+            writer.put(t, frames[t.name])
+        return writer.finish(source=source, files=files, problems=problems, records=records)
+
+
+class SnapshotWriter:
+    """Write a new snapshot into a store table by table, inside a transaction the caller holds.
+
+    Each :meth:`put` replaces one extract table at once, so a loader can free a table's
+    frame before it reads the next (peak memory: one table, not six); :meth:`finish` logs
+    the import, stores the rejects and derives the balances. Nothing is visible to other
+    connections until the caller's transaction commits, and a rollback (an error, a killed
+    process) leaves the previous snapshot whole.
+
+    Parameters
+    ----------
+    con
+        A connection inside an open transaction (``Ledger.transaction()``).
+    hash_frames
+        Fingerprint the snapshot from the frames' rows (for callers that have no files).
+
+    Examples
+    --------
+    >>> from writeoff_analytics.ledger.load import read_extract
+    >>> from writeoff_analytics.ledger.store import Ledger
+    >>> extract, ledger = read_extract("tests/data/small"), Ledger(":memory:")
+    >>> with ledger.transaction() as con:
+    ...     writer = SnapshotWriter(con)
+    ...     for t in TABLES:
+    ...         _ = writer.put(t, extract.frames[t.name])
+    ...     report = writer.finish(source="small", files=extract.files)
+    >>> report.row_counts["charges"]
+    6
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, hash_frames: bool = False) -> None:
+        self._con = con
+        self._hash_frames = hash_frames
+        self._rows: dict[str, int] = {}
+        self._hashes: dict[str, str] = {}
+
+    def put(self, table: Table, frame: pl.DataFrame) -> int:
+        """Replace ``table`` in the store with ``frame`` (conformed first); return its rows."""
+        staged = conform(table, frame)
+        if self._hash_frames:
+            self._hashes[table.name] = str(staged.hash_rows().sum())
+        name = f"staged_{table.name}"
+        self._con.register(name, staged.to_arrow())
         try:
-            queries.run(con, "replace_snapshot")
+            # The six tables have no row order of their own (every reader sorts), so DuckDB
+            # may write them in parallel without keeping the frame's order: about half the
+            # CPU time and a smaller file than an order-keeping insert.
+            queries.run(self._con, "set_unordered_inserts")
+            try:
+                queries.run(self._con, f"replace_{table.name}")
+            finally:
+                queries.run(self._con, "reset_unordered_inserts")
+        finally:
+            self._con.unregister(name)
+        self._rows[table.name] = staged.height
+        return staged.height
+
+    def finish(
+        self,
+        *,
+        source: str,
+        files: Sequence[FileRecord] = (),
+        problems: Sequence[RowProblem] = (),
+        records: Mapping[tuple[str, int], Mapping[str, Any]] | None = None,
+    ) -> ImportReport:
+        """Log the import, store the rejects and derive the balances; return the report.
+
+        Raises
+        ------
+        LedgerError
+            If a table was not put.
+        """
+        missing = [t.name for t in TABLES if t.name not in self._rows]
+        if missing:
+            msg = f"cannot replace the snapshot: table(s) {', '.join(missing)} missing"
+            raise LedgerError(msg)
+        row_counts = {t.name: self._rows[t.name] for t in TABLES}
+        fingerprint = fingerprint_of(files) if files else self._frames_fingerprint()
+        rows = [
+            {
+                "table_name": p.table,
+                "file": p.file,
+                "row_number": p.row,
+                "column_name": p.column,
+                "value": p.value,
+                "reason": p.reason,
+                "record_json": json.dumps(records.get((p.table, p.row)), default=str)
+                if records and p.row is not None and (p.table, p.row) in records
+                else None,
+            }
+            for p in problems
+        ]
+        con = self._con
+        con.register("staged_rejects", pl.DataFrame(rows, schema=_REJECTS_SCHEMA).to_arrow())
+        try:
             (row,) = queries.run(
                 con,
                 "insert_import_log",
                 source=source,
                 fingerprint=fingerprint,
-                files_json=files_json,
+                files_json=json.dumps([f.__dict__ for f in files]),
                 row_counts_json=json.dumps(row_counts),
                 rejected_rows=len({(p.table, p.row) for p in problems if p.row is not None}),
             )
             import_id = int(row[0])
             queries.run(con, "insert_rejects", import_id=import_id)
-            queries.run(con, "derive_charge_balances")
         finally:
-            for name in [*staged, "rejects"]:
-                con.unregister(f"staged_{name}")
-    return ImportReport(
-        import_id=import_id,
-        source=source,
-        fingerprint=fingerprint,
-        files=tuple(files),
-        row_counts=row_counts,
-        problems=tuple(problems),
-    )
+            con.unregister("staged_rejects")
+        queries.run(con, "derive_charge_balances")
+        return ImportReport(
+            import_id=import_id,
+            source=source,
+            fingerprint=fingerprint,
+            files=tuple(files),
+            row_counts=row_counts,
+            problems=tuple(problems),
+        )
+
+    def _frames_fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self._hashes):
+            h.update(name.encode())
+            h.update(self._hashes[name].encode())
+        return h.hexdigest()
 
 
 def rederive(ledger: Ledger) -> None:
@@ -201,11 +286,3 @@ def rederive(ledger: Ledger) -> None:
     ledger.require_loaded()
     with ledger.transaction() as con:
         queries.run(con, "derive_charge_balances")
-
-
-def _frames_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(frames):
-        h.update(name.encode())
-        h.update(str(frames[name].hash_rows().sum()).encode())
-    return h.hexdigest()

@@ -117,9 +117,11 @@ def validate_table(
         dtype = raw.schema[col.name]
         bad, value = _column_check(col, dtype, schema[col.name], date_format)
         flag = f"_bad_{col.name}"
-        checks.append(bad.alias(flag))
+        # Each cell's typed value is computed with its check, in one pass (the check and
+        # the cast share their parsing: a regex match, a date parse).
+        checks.extend([bad.alias(flag), value.alias(_typed(col.name))])
         flags.append(flag)
-        typed.append(value.alias(col.name))
+        typed.append(pl.col(_typed(col.name)).alias(col.name))
         if col.unique:
             dup = f"_dup_{col.name}"
             checks.append(
@@ -127,30 +129,28 @@ def validate_table(
             )
             flags.append(dup)
     extras = [c for c in raw.columns if c != ROW and c not in schema]
-    work = raw.with_columns(checks)
     # References: against the rows kept from the referenced table (a rejected row's
     # dependants are rejected too).
     ref_flags: list[str] = []
-    ref_checks: list[pl.Expr] = []
     for col in table.columns:
         if col.references is None or col.name not in raw.columns:
             continue
         target_table, target_col = col.references
         target = kept[target_table].frame.get_column(target_col)
         flag = f"_ref_{col.name}"
-        ref_checks.append(
+        checks.append(
             (pl.col(col.name).is_not_null() & ~pl.col(col.name).is_in(target.implode())).alias(flag)
         )
         ref_flags.append(flag)
-    if ref_checks:
-        work = work.with_columns(ref_checks)
     all_flags = flags + ref_flags
     any_bad = pl.any_horizontal([pl.col(f) for f in all_flags]) if all_flags else pl.lit(False)
-    work = work.with_columns(any_bad.alias("_reject"))
+    # Lazily, so that common subexpressions are computed once (an eager frame does not).
+    work = raw.with_columns(checks).with_columns(any_bad.alias("_reject"))
     bad_rows = work.filter(pl.col("_reject"))
-    # The common case (nothing rejected) casts in place, without copying the rows first.
+    # The common case (nothing rejected) takes the typed columns as they are, no copy.
     good = work.filter(~pl.col("_reject")) if bad_rows.height else work
     frame = good.select(typed + [pl.col(c).cast(pl.String) for c in extras])
+    del good, work
     problems = _problems(table, raw, bad_rows, file=file, kept=kept, date_format=date_format)
     rejected = bad_rows.select([ROW, *[c for c in raw.columns if c != ROW]])
     return TableResult(
@@ -161,6 +161,11 @@ def validate_table(
         rejected=rejected.with_columns(pl.all().exclude(ROW).cast(pl.String)),
         set_aside=dict(set_aside or {}),
     )
+
+
+def _typed(name: str) -> str:
+    """The work column holding ``name``'s typed value."""
+    return f"_typed_{name}"
 
 
 def _column_check(
