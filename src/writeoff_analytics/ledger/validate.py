@@ -27,7 +27,6 @@ import polars as pl
 from writeoff_analytics.errors import RowProblem
 from writeoff_analytics.ledger.schema import (
     FALSE_WORDS,
-    TABLES,
     TABLES_BY_NAME,
     TRUE_WORDS,
     Column,
@@ -308,28 +307,3 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
         return "is not an ISO date; write YYYY-MM-DD"
     return "is refused"  # pragma: no cover - ids and strings only fail when empty
 
-
-def validate_tables(
-    raws: dict[str, pl.DataFrame],
-    files: Mapping[str, str],
-    *,
-    date_format: str | None = None,
-    set_aside: Mapping[str, Mapping[int, Mapping[str, str | None]]] | None = None,
-) -> dict[str, TableResult]:
-    """Validate the six tables in load order (a table's references come before it).
-
-    Each raw frame is taken out of ``raws`` once validated, so its text can be freed.
-    """
-    results: dict[str, TableResult] = {}
-    for table in TABLES:
-        raw = raws.pop(table.name)
-        results[table.name] = validate_table(
-            table,
-            raw,
-            file=files[table.name],
-            kept=results,
-            date_format=date_format,
-            set_aside=(set_aside or {}).get(table.name),
-        )
-        del raw
-    return results
