@@ -548,10 +548,13 @@ def _spark_section(args: argparse.Namespace, spark: list[dict[str, Any]] | None)
                 " preset, collected into one `Candidates` per practice. Preset bad-debt."
                 f" Each size in a child process, limit {SPARK_TIMEOUT // 60} min.", "",
                 "| Transactions | DuckDB load+derive | DuckDB preset | Spark session | Spark read+derive+count | Spark preset"
-                " | Lines DuckDB / Spark | Totals equal | Python peak RSS | Spark JVM peak RSS | Load avg start / end | Note |",
+                " | Lines DuckDB / Spark | Totals equal | Python peak RSS before Spark | Spark JVM peak RSS"
+                " | Load avg start / end | Note |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for s in spark:
-            rss, jvm = s.get("peak_rss"), s.get("jvm_peak_rss")
+            # The child's own peak while it still held the frames and the DuckDB store; the
+            # whole child's wait4 peak would also count the JVM it started.
+            rss, jvm = s.get("python_peak_rss_before_spark"), s.get("jvm_peak_rss")
             totals = (s.get("duckdb_total"), s.get("spark_total"))
             same = "n/a" if None in totals else ("yes" if totals[0] == totals[1] else "**no**")
             out.append(f"| {s['size']:,} ({_n(s.get('transactions'))}) | {_fmt(s.get('duckdb_load_derive'), 's')} | "
