@@ -61,8 +61,14 @@ def _candidates_runner() -> tuple[Callable[..., Any], Callable[..., Any]] | None
 
 
 def _peak_rss_self() -> int:
-    """This process's peak resident memory so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory since it started (``VmHWM``), in bytes.
+
+    Not ``ru_maxrss``: that also counts the size of the process that forked this one.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux
 
 
 def _peak_rss_children() -> int:

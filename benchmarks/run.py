@@ -80,7 +80,9 @@ def _child_env() -> dict[str, str]:
 def run_child(kind: str, spec: dict[str, Any], *, timeout: float | None = None) -> dict[str, Any]:
     """Run ``kind`` in a fresh Python process; return its JSON answer plus ``peak_rss`` (bytes).
 
-    The peak RSS is the child's own (``os.wait4``), not the largest of all children.
+    The peak RSS is the child's own ``VmHWM`` (its memory since it started), read by the
+    child as it ends; ``os.wait4``'s ``ru_maxrss`` (kept as a fallback) would also count the
+    size of this process when it forked the child, which late in a run is gigabytes.
     On failure or timeout the answer holds ``error``.
     """
     with tempfile.TemporaryDirectory(prefix="bench_child_") as tmp:
@@ -95,7 +97,8 @@ def run_child(kind: str, spec: dict[str, Any], *, timeout: float | None = None) 
         wall = time.perf_counter() - start
         proc.returncode = status
         answer: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {}
-        answer["peak_rss"] = rusage.ru_maxrss * 1024 if rusage is not None else None
+        own = answer.pop("own_peak_rss", None)
+        answer["peak_rss"] = own if own else (rusage.ru_maxrss * 1024 if rusage is not None else None)
         answer["wall_seconds"] = wall
         if status is None:
             answer["error"] = f"stopped after {timeout:.0f} s (time limit)"
@@ -124,7 +127,19 @@ def _child_main(kind: str, spec: dict[str, Any], out: Path) -> None:
         answer = CHILDREN[kind](spec)
     except Exception as exc:
         answer = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+    answer["own_peak_rss"] = own_peak_rss()
     out.write_text(json.dumps(answer, default=str))
+
+
+def own_peak_rss() -> int | None:
+    """This process's peak resident memory since it started (``VmHWM``), in bytes; Linux only."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _child_load(spec: dict[str, Any]) -> dict[str, Any]:
