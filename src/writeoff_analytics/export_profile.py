@@ -22,7 +22,6 @@ import csv
 import datetime as dt
 import io
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from writeoff_analytics._csv import formula_safe
+from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ConfigError
 
 #: The transactions layout of LEDGER_FORMAT.md, then what the write-off adds.
@@ -225,12 +225,5 @@ def load_export_profile(path: str | os.PathLike[str]) -> ExportProfile:
         If the file is missing, not TOML, or not a valid profile.
     """
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"export profile {file}: cannot be read ({exc.strerror})."
-        raise ConfigError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"export profile {file}: not valid TOML ({exc})."
-        raise ConfigError(msg) from None
+    data = read_toml(file, "export profile", ConfigError)
     return profile_from_dict(data, source=f"export profile {file}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
 from writeoff_analytics.export_profile import (
     DEFAULT_PROFILE,
@@ -144,14 +144,9 @@ def load_config(path: str | os.PathLike[str] | None = None, *, user: str | None 
             return Config.open_to(user if user is not None else current_user())
         path = DEFAULT_CONFIG
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"config file {file}: cannot be read ({exc.strerror}); pass --config with an existing file."
-        raise ConfigError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"config file {file}: not valid TOML ({exc})."
-        raise ConfigError(msg) from None
+    data = read_toml(
+        file, "config file", ConfigError, unreadable_hint="; pass --config with an existing file"
+    )
     return config_from_dict(data, source=file)
 
 

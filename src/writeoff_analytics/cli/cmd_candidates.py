@@ -13,7 +13,6 @@ import argparse
 import io
 import json
 import sys
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ import polars as pl
 
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
 from writeoff_analytics._csv import csv_text
+from writeoff_analytics._toml import read_toml
 from writeoff_analytics.candidates import ENGINES, find_candidates
 from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli.cmd_spark_candidates import add_driver_memory_option
@@ -129,14 +129,7 @@ def _criteria(args: argparse.Namespace) -> Criteria:
     if args.preset is not None:
         return criteria_from_preset(args.preset, presets_file=args.presets, **overrides)
     path: Path = args.criteria
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        msg = f"criteria file {path}: cannot be read ({exc.strerror})."
-        raise CriteriaError(msg, field="criteria") from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"criteria file {path}: not valid TOML ({exc})."
-        raise CriteriaError(msg, field="criteria") from None
+    data = read_toml(path, "criteria file", lambda msg: CriteriaError(msg, field="criteria"))
     try:
         return Criteria.from_dict({**data, **overrides})
     except CriteriaError as exc:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from writeoff_analytics._toml import read_toml
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.reasons import Reason
@@ -56,14 +57,7 @@ def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, Preset
     user = path if path is not None else os.environ.get(PRESETS_ENV) or None
     if user is not None:
         file = Path(user)
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            msg = f"presets file {file}: cannot be read ({exc.strerror})."
-            raise CriteriaError(msg, field="preset") from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"presets file {file}: not valid TOML ({exc})."
-            raise CriteriaError(msg, field="preset") from None
+        data = read_toml(file, "presets file", lambda msg: CriteriaError(msg, field="preset"))
         for name, preset in _parse(data, str(file)).items():
             if name in presets:
                 msg = f"presets file {file}: {name!r} is a shipped preset; choose another name."
