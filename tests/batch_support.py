@@ -151,8 +151,8 @@ from writeoff_analytics.ledger.schema import TRANSACTIONS
 from writeoff_analytics.ledger.snapshot import conform, polars_schema
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY
-from writeoff_analytics.permissions import Config
-from writeoff_analytics.receipts import commit_batch
+from writeoff_analytics.writeoffs.permissions import Config
+from writeoff_analytics.writeoffs.receipts import commit_batch
 args = pickle.loads(bytes.fromhex(sys.argv[1]))
 ledger = Ledger(args["db"])
 try:

@@ -6,12 +6,12 @@ import polars as pl
 import pytest
 
 from tests.batch_support import count_rows, find, make_store
-from writeoff_analytics.audit import AuditAction, AuditOutcome, audit_log, record_event
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import BatchError, HistoryError, PermissionDenied
-from writeoff_analytics.history import reverse_receipt
-from writeoff_analytics.permissions import Config, Permission
-from writeoff_analytics.receipts import commit_batch
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, audit_log, record_event
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt
+from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.receipts import commit_batch
 
 CONFIG = Config(
     users={"ana": frozenset({Permission.MASS_WRITE_OFF}), "sam": frozenset(Permission)},

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from tests.batch_support import AS_OF, CRITERIA, EXPECTED, EXPECTED_TOTAL, find, make_store
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import BatchError
 from writeoff_analytics.reasons import Reason
+from writeoff_analytics.writeoffs.batches import Batch
 
 
 @pytest.fixture(scope="module")

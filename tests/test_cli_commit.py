@@ -14,7 +14,7 @@ import pytest
 import writeoff_analytics
 from tests.batch_support import AS_OF, EXPECTED, EXPECTED_TOTAL, amounts, find, make_store
 from writeoff_analytics.ledger.store import Ledger
-from writeoff_analytics.receipts import get_receipt
+from writeoff_analytics.writeoffs.receipts import get_receipt
 
 # The commands run in tmp_path (./writeoff.toml is read from there): import this checkout.
 _SRC = str(Path(writeoff_analytics.__file__).resolve().parents[1])

@@ -12,13 +12,13 @@ import polars as pl
 import pytest
 
 from tests.test_reporting import AS_OF, CONFIG, csv_sum, demo_ledger, flat, pdftotext
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import LINE_SCHEMA, find_candidates
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
-from writeoff_analytics.receipts import Receipt, commit_batch, get_receipt
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch, get_receipt
 
 
 def writeoff(*args: str) -> subprocess.CompletedProcess[str]:

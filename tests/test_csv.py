@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from writeoff_analytics._csv import csv_text, safe_cell, write_csv
+from writeoff_analytics.export.csv import csv_text, safe_cell, write_csv
 
 
 def test_safe_cell():

@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from writeoff_analytics import demo
-from writeoff_analytics.demo import (
+from writeoff_analytics.demo import generate as demo
+from writeoff_analytics.demo.generate import (
     DEFAULT_END_DATE,
     build_demo_frames,
     generate_demo,

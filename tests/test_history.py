@@ -17,12 +17,12 @@ from tests.batch_support import (
     make_store,
     with_receipt_rows,
 )
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import HistoryError
-from writeoff_analytics.history import reverse_receipt, search_receipts, show_receipt
 from writeoff_analytics.ledger.snapshot import rederive, replace_snapshot
-from writeoff_analytics.permissions import Config, Permission
-from writeoff_analytics.receipts import commit_batch
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
+from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.receipts import commit_batch
 
 CONFIG = Config(users={"ana": frozenset(Permission)})
 

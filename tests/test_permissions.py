@@ -5,12 +5,17 @@ from decimal import Decimal
 import pytest
 
 from tests.batch_support import EXPECTED_TOTAL, count_rows, find, make_store
-from writeoff_analytics.audit import audit_log
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
-from writeoff_analytics.history import reverse_receipt, search_receipts, show_receipt
-from writeoff_analytics.permissions import DEFAULT_CONFIG, Permission, current_user, load_config
-from writeoff_analytics.receipts import commit_batch
+from writeoff_analytics.writeoffs.audit import audit_log
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
+from writeoff_analytics.writeoffs.permissions import (
+    DEFAULT_CONFIG,
+    Permission,
+    current_user,
+    load_config,
+)
+from writeoff_analytics.writeoffs.receipts import commit_batch
 
 ISSUE_CONFIG = """
 [users.ana]

@@ -24,14 +24,14 @@ from tests.batch_support import (
     with_receipt_rows,
     writeoff_totals,
 )
-from writeoff_analytics.audit import audit_log
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.errors import BatchError, LedgerError
-from writeoff_analytics.export_profile import profile_from_dict
+from writeoff_analytics.export.profile import profile_from_dict
 from writeoff_analytics.ledger.snapshot import rederive, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
-from writeoff_analytics.permissions import Config, Permission
-from writeoff_analytics.receipts import (
+from writeoff_analytics.writeoffs.audit import audit_log
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.receipts import (
     CRASH_ENV,
     CRASH_STEPS,
     commit_batch,
@@ -355,7 +355,7 @@ def test_profile_renders_each_cell_exactly_column_by_column():
 
 def test_the_recheck_names_every_kind_of_stale_line_in_batch_order():
     from writeoff_analytics.money import PL_MONEY
-    from writeoff_analytics.receipts import _stale_lines
+    from writeoff_analytics.writeoffs.receipts import _stale_lines
 
     ledger = make_store()
     now = {r["charge_id"]: r for r in ledger.balances().to_dicts()}

@@ -21,7 +21,6 @@ from pypdf import PdfReader
 
 from tests.batch_support import find, make_store
 from tests.conftest import REPO
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import (
     LINE_SCHEMA,
     Candidates,
@@ -31,21 +30,22 @@ from writeoff_analytics.candidates import (
 )
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
-from writeoff_analytics.demo import build_demo_frames
+from writeoff_analytics.demo.generate import build_demo_frames
 from writeoff_analytics.errors import HistoryError
-from writeoff_analytics.history import reverse_receipt
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import conform, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
-from writeoff_analytics.permissions import Config, Permission
-from writeoff_analytics.receipts import Receipt, commit_batch
 from writeoff_analytics.reporting import (
     Report,
     report_candidates,
     report_history,
     report_receipt,
 )
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt
+from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch
 
 AS_OF = dt.date(2026, 11, 1)
 ARTIFACTS = REPO / "test-artifacts"

@@ -14,9 +14,9 @@ import pytest
 from tests.conftest import build_ledger
 from writeoff_analytics.criteria.model import BalanceType, Responsibility
 from writeoff_analytics.ledger.store import Ledger
-from writeoff_analytics.permissions import Config, Permission
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import HistoryBrowser, LoadProgress, MassWriteOff
+from writeoff_analytics.writeoffs.permissions import Config, Permission
 
 AS_OF = dt.date(2026, 11, 1)
 

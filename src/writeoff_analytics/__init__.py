@@ -5,8 +5,6 @@ The public API is what analysts type; everything else stays in its module.
 
 from __future__ import annotations
 
-from writeoff_analytics.audit import audit_log
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import Candidates, find_candidates, find_credit_balances
 from writeoff_analytics.criteria.model import (
     BalanceType,
@@ -29,13 +27,20 @@ from writeoff_analytics.errors import (
     QueryError,
     WriteoffError,
 )
-from writeoff_analytics.export_profile import ExportProfile, load_export_profile
-from writeoff_analytics.history import reverse_receipt, search_receipts, show_receipt
+from writeoff_analytics.export.profile import ExportProfile, load_export_profile
 from writeoff_analytics.ledger.load import load_extract, load_ledger
 from writeoff_analytics.ledger.store import Ledger
-from writeoff_analytics.permissions import Config, Permission, load_config
 from writeoff_analytics.reasons import Reason
-from writeoff_analytics.receipts import Receipt, commit_batch, get_receipt, repair_receipts
+from writeoff_analytics.writeoffs.audit import audit_log
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
+from writeoff_analytics.writeoffs.permissions import Config, Permission, load_config
+from writeoff_analytics.writeoffs.receipts import (
+    Receipt,
+    commit_batch,
+    get_receipt,
+    repair_receipts,
+)
 
 __all__ = [
     "ApprovalRequired",

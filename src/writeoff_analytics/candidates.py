@@ -183,7 +183,8 @@ def find_candidates(
     >>> c.line_count, c.total
     (1, Decimal('40.00'))
     """
-    from writeoff_analytics.criteria import to_polars, to_sql
+    from writeoff_analytics.engines import duckdb as to_sql
+    from writeoff_analytics.engines import polars as to_polars
 
     if engine not in ENGINES:
         exc = CriteriaError.unknown("engine", [engine], ENGINES, field="engine")
@@ -199,7 +200,7 @@ def find_candidates(
         if engine == "duckdb":
             lines = to_sql.candidate_lines(con, criteria, as_of)
         elif engine == "spark":
-            from writeoff_analytics.spark.engine import store_candidate_lines
+            from writeoff_analytics.engines.spark import store_candidate_lines
 
             lines = store_candidate_lines(ledger.balances(), criteria, as_of)
         else:

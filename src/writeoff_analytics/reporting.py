@@ -28,8 +28,8 @@ from great_tables import GT, loc, style
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
-from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import CriteriaError, HistoryError
+from writeoff_analytics.export.csv import formula_safe
 from writeoff_analytics.money import PL_MONEY, ZERO, format_money
 from writeoff_analytics.reasons import WAIVER_REASONS
 

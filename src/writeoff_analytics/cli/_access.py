@@ -7,7 +7,12 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from writeoff_analytics.permissions import DEFAULT_CONFIG, Config, current_user, load_config
+from writeoff_analytics.writeoffs.permissions import (
+    DEFAULT_CONFIG,
+    Config,
+    current_user,
+    load_config,
+)
 
 _told_open_config = False
 

@@ -7,7 +7,6 @@ import json
 import tomllib
 from pathlib import Path
 
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import find_candidates
 from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli._access import (
@@ -24,7 +23,8 @@ from writeoff_analytics.criteria.presets import get_preset
 from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.reasons import Reason
-from writeoff_analytics.receipts import commit_batch
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.receipts import commit_batch
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -39,13 +39,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo job; print what each step did."""
-    from writeoff_analytics.batches import Batch
     from writeoff_analytics.candidates import find_candidates
     from writeoff_analytics.criteria.presets import get_preset
     from writeoff_analytics.ledger.load import load_extract
     from writeoff_analytics.ledger.store import Ledger
-    from writeoff_analytics.permissions import Config
-    from writeoff_analytics.receipts import commit_batch
+    from writeoff_analytics.writeoffs.batches import Batch
+    from writeoff_analytics.writeoffs.permissions import Config
+    from writeoff_analytics.writeoffs.receipts import commit_batch
 
     out: Path = args.out
     _start_afresh(out)

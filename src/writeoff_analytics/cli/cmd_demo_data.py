@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from writeoff_analytics.demo import DEFAULT_END_DATE, FORMATS, generate_demo
+from writeoff_analytics.demo.generate import DEFAULT_END_DATE, FORMATS, generate_demo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli._access import (
     add_config_option,
@@ -20,8 +19,9 @@ from writeoff_analytics.cli._access import (
     iso_date,
     user_of,
 )
-from writeoff_analytics.history import search_receipts, show_receipt
+from writeoff_analytics.export.csv import formula_safe
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs.history import search_receipts, show_receipt
 
 if TYPE_CHECKING:
     import polars as pl

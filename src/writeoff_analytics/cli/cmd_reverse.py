@@ -13,8 +13,8 @@ from writeoff_analytics.cli._access import (
     receipts_dir_of,
     user_of,
 )
-from writeoff_analytics.history import reverse_receipt
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs.history import reverse_receipt
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -32,8 +32,8 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
-from writeoff_analytics._csv import formula_safe
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
+from writeoff_analytics.export.csv import formula_safe
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, Table
 from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, SnapshotWriter

@@ -5,7 +5,7 @@ practices": receipts are per practice). Practice ``P``'s store is an ordinary st
 from the extract's ``practice=P/`` folder (:func:`load_practice`), so it records that
 folder's fingerprint. :func:`commit_practice_batch` commits a batch built from Spark's
 candidates of ``P`` only into a store whose last load is exactly that folder's files, then
-through the ordinary :func:`~writeoff_analytics.receipts.commit_batch`, whose re-check
+through the ordinary :func:`~writeoff_analytics.writeoffs.receipts.commit_batch`, whose re-check
 compares every line's balance with the store's balance under the lock.
 """
 
@@ -15,22 +15,22 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from writeoff_analytics.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.errors import BatchError, LedgerError, LedgerFormatError
 from writeoff_analytics.ledger.load import EXTENSIONS, load_extract
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import FileRecord, fingerprint_of
-from writeoff_analytics.receipts import commit_batch
 from writeoff_analytics.spark.read import opened_extract, practice_folders
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
+from writeoff_analytics.writeoffs.receipts import commit_batch
 
 if TYPE_CHECKING:
     import os
 
-    from writeoff_analytics.batches import Batch
     from writeoff_analytics.ledger.snapshot import ImportReport
     from writeoff_analytics.ledger.store import Ledger
-    from writeoff_analytics.permissions import Config
-    from writeoff_analytics.receipts import Receipt
+    from writeoff_analytics.writeoffs.batches import Batch
+    from writeoff_analytics.writeoffs.permissions import Config
+    from writeoff_analytics.writeoffs.receipts import Receipt
 
 
 def load_practice(
@@ -112,7 +112,7 @@ def commit_practice_batch(
     practice_id
         The practice the batch's candidates came from.
     user, approver, receipts_dir, config
-        As for :func:`~writeoff_analytics.receipts.commit_batch`; ``receipts_dir`` is the
+        As for :func:`~writeoff_analytics.writeoffs.receipts.commit_batch`; ``receipts_dir`` is the
         practice's own (receipt numbers are per store).
 
     Returns

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from writeoff_analytics.engines.spark_sql import PRACTICE
 from writeoff_analytics.errors import LedgerError, LedgerFormatError
 from writeoff_analytics.ledger.schema import FALSE_WORDS, TABLES, TRUE_WORDS, ColumnType, Table
-from writeoff_analytics.spark.transpile import PRACTICE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession

@@ -13,14 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from writeoff_analytics.batches import Batch
 from writeoff_analytics.candidates import find_candidates, find_credit_balances
-from writeoff_analytics.history import reverse_receipt, search_receipts, show_receipt
 from writeoff_analytics.ledger.load import load_extract
-from writeoff_analytics.permissions import Config, load_config
 from writeoff_analytics.reasons import Reason
-from writeoff_analytics.receipts import Receipt, commit_batch
 from writeoff_analytics.reporting import AGING_BUCKETS, report_candidates, report_receipt
+from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
+from writeoff_analytics.writeoffs.permissions import Config, load_config
+from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -46,7 +46,7 @@ class ReceiptView:
 
     @classmethod
     def of(cls, receipt: Receipt) -> ReceiptView:
-        """Read a :class:`~writeoff_analytics.receipts.Receipt`."""
+        """Read a :class:`~writeoff_analytics.writeoffs.receipts.Receipt`."""
         return cls(receipt.receipt_no, receipt.total, receipt.line_count,
                    (receipt.csv_path, receipt.json_path))
 

@@ -23,7 +23,7 @@ from writeoff_analytics.widgets import _api
 from writeoff_analytics.widgets.grid import style_tag
 
 if TYPE_CHECKING:
-    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.writeoffs.permissions import Config
 
 _COLUMNS = (
     ("receipt_no", "Receipt"), ("created_at", "Date"), ("preparer", "Preparer"),

@@ -39,7 +39,7 @@ from writeoff_analytics.widgets import _api
 from writeoff_analytics.widgets.grid import GroupGrid, style_tag
 
 if TYPE_CHECKING:
-    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.writeoffs.permissions import Config
 
 #: Words for one group at each level (singular, plural).
 LEVEL_WORDS = {

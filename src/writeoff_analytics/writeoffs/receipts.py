@@ -32,16 +32,16 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
-from writeoff_analytics.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.errors import BatchError, HistoryError, LedgerError, PermissionDenied
-from writeoff_analytics.export_profile import ExportProfile, profile_from_dict
+from writeoff_analytics.export.profile import ExportProfile, profile_from_dict
 from writeoff_analytics.money import CENT, PL_MONEY
-from writeoff_analytics.permissions import current_user
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
+from writeoff_analytics.writeoffs.permissions import current_user
 
 if TYPE_CHECKING:
-    from writeoff_analytics.batches import Batch
     from writeoff_analytics.ledger.store import Ledger
-    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.writeoffs.batches import Batch
+    from writeoff_analytics.writeoffs.permissions import Config
 
 RECEIPT_PREFIX = "WO-"
 #: Tests set this to one of :data:`CRASH_STEPS` to have the process kill itself there.

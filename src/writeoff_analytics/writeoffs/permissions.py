@@ -28,7 +28,7 @@ from typing import Any
 
 from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
-from writeoff_analytics.export_profile import (
+from writeoff_analytics.export.profile import (
     DEFAULT_PROFILE,
     ExportProfile,
     load_export_profile,

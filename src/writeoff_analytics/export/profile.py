@@ -28,9 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from writeoff_analytics._csv import formula_safe
 from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ConfigError
+from writeoff_analytics.export.csv import formula_safe
 
 #: The transactions layout of LEDGER_FORMAT.md, then what the write-off adds.
 DEFAULT_COLUMNS: tuple[str, ...] = (

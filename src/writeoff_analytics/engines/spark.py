@@ -1,6 +1,6 @@
 """Run the query files on Spark over many practices at once: balances, then candidates.
 
-Every query runs in the practice-keyed Spark form :mod:`~writeoff_analytics.spark.transpile`
+Every query runs in the practice-keyed Spark form :mod:`~writeoff_analytics.engines.spark_sql`
 derives from the DuckDB file, over per-call temporary views, with values bound by Spark.
 """
 
@@ -20,9 +20,9 @@ from sqlglot import exp
 
 from writeoff_analytics import queries
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
+from writeoff_analytics.engines.spark_sql import PRACTICE, spark_query
 from writeoff_analytics.errors import LedgerError, QueryError
 from writeoff_analytics.spark.read import Format, SparkExtract, is_zip, opened_extract, read_extract
-from writeoff_analytics.spark.transpile import PRACTICE, spark_query
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -187,7 +187,7 @@ def candidate_lines(
     DuckDB engine binds (``criteria.to_sql.sql_params``): one meaning, two engines.
     Columns: :data:`~writeoff_analytics.candidates.LINE_SCHEMA`, then ``practice_id``.
     """
-    from writeoff_analytics.criteria.to_sql import sql_params
+    from writeoff_analytics.engines.duckdb import sql_params
 
     if balances is None:
         balances = derive_balances(spark, tables)

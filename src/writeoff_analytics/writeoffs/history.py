@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from writeoff_analytics import queries
-from writeoff_analytics.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.errors import HistoryError, PermissionDenied
 from writeoff_analytics.money import PL_MONEY
-from writeoff_analytics.permissions import Permission
-from writeoff_analytics.receipts import (
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
+from writeoff_analytics.writeoffs.permissions import Permission
+from writeoff_analytics.writeoffs.receipts import (
     Receipt,
     ReceiptDraft,
     get_receipt,
@@ -31,7 +31,7 @@ from writeoff_analytics.receipts import (
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
-    from writeoff_analytics.permissions import Config
+    from writeoff_analytics.writeoffs.permissions import Config
 
 #: The reason code of every reversal receipt (its own words are in ``reason_text``).
 REVERSAL_REASON = "REVERSAL"

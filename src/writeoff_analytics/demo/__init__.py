@@ -1,0 +1,1 @@
+"""Synthetic demo ledgers and the multi-practice splitter (not the library proper)."""

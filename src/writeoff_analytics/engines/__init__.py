@@ -1,0 +1,1 @@
+"""The candidate search on each engine, the same function names in each."""

@@ -1,0 +1,1 @@
+"""Write-offs: batches, receipts, history, audit log and permissions."""
