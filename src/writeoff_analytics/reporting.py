@@ -28,6 +28,7 @@ from great_tables import GT, loc, style
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
+from writeoff_analytics.aging import AGING_BUCKETS, BUCKET_LABELS, aging_bucket
 from writeoff_analytics.errors import CriteriaError, HistoryError
 from writeoff_analytics.export.csv import formula_safe
 from writeoff_analytics.money import PL_MONEY, ZERO, format_money
@@ -39,16 +40,6 @@ if TYPE_CHECKING:
     from writeoff_analytics.candidates import Candidates
     from writeoff_analytics.ledger.store import Ledger
 
-#: Aging buckets of the candidate report (issue 6), by upper bound in days.
-AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("0-30", 30),
-    ("31-60", 60),
-    ("61-90", 90),
-    ("91-120", 120),
-    ("121-180", 180),
-    ("181-365", 365),
-    ("over 365", None),
-)
 #: Rows per ``<table>`` of a long lines section in HTML/PDF: WeasyPrint lays out each
 #: table whole before paginating it, so one 20,000-row table costs far more than many
 #: small ones (each repeats its header, and ``thead`` repeats on every page too).
@@ -282,7 +273,7 @@ def report_candidates(
     """
     lines = candidates.lines
     total = candidates.total
-    aged = lines.with_columns(_aging_expr().alias("aging_bucket"))
+    aged = lines.with_columns(aging_bucket())
     facts = [
         ("Criteria", candidates.criteria.describe()),
         ("As of", candidates.as_of.isoformat()),
@@ -295,7 +286,7 @@ def report_candidates(
     if candidates.criteria.preset:
         facts.insert(0, ("Preset", str(candidates.criteria.preset)))
 
-    buckets = [b for b, _ in AGING_BUCKETS]
+    buckets = list(BUCKET_LABELS)
     by_class = _class_aging(aged, buckets)
     by_resp = (
         aged.group_by("responsibility")
@@ -330,19 +321,6 @@ def report_candidates(
         title="Write-off candidates", facts=tuple(facts), sections=sections, lines=lines,
         total=total, main="lines", chart_svg=chart, money=("balance", "writeoff_amount"),
     )
-
-
-def _aging_expr() -> pl.Expr:
-    age = pl.col("age_days")
-    expr: Any = None
-    for label, upper in AGING_BUCKETS:
-        if upper is None:
-            expr = expr.otherwise(pl.lit(label))
-        elif expr is None:
-            expr = pl.when(age <= upper).then(pl.lit(label))
-        else:
-            expr = expr.when(age <= upper).then(pl.lit(label))
-    return pl.Expr.cast(expr, pl.String)
 
 
 def _class_aging(aged: pl.DataFrame, buckets: Sequence[str]) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from writeoff_analytics.candidates import find_candidates, find_credit_balances
 from writeoff_analytics.ledger.load import load_extract
 from writeoff_analytics.reasons import Reason
-from writeoff_analytics.reporting import AGING_BUCKETS, report_candidates, report_receipt
+from writeoff_analytics.reporting import report_candidates, report_receipt
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
 from writeoff_analytics.writeoffs.permissions import Config, load_config
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from writeoff_analytics.ledger.snapshot import ImportReport
     from writeoff_analytics.ledger.store import Ledger
 
-__all__ = ["AGING_BUCKETS"]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import ipywidgets as w
 import polars as pl
 import traitlets as t
 
+from writeoff_analytics.aging import amount_by_aging
 from writeoff_analytics.candidates import GROUP_SCHEMA, Candidates, group_lines
 from writeoff_analytics.criteria.model import (
     FINANCIAL_CLASSES,
@@ -756,16 +757,10 @@ def _breakdown_html(lines: pl.DataFrame) -> str:
         return ""
     by_class = (lines.group_by("financial_class").agg(pl.col("writeoff_amount").sum().alias("s"))
                 .sort("s", "financial_class", descending=[True, False]))
-    buckets = _api.AGING_BUCKETS
-    bucket = pl.lit(buckets[-1][0])
-    for label, high in reversed(buckets[:-1]):
-        bucket = pl.when(pl.col("age_days") <= high).then(pl.lit(label)).otherwise(bucket)
-    by_age = dict(lines.group_by(bucket.alias("b")).agg(pl.col("writeoff_amount").sum())
-                  .iter_rows())
     return (
         "<div style='display:flex; gap:48px; align-items:flex-start'>"
         + _bars("By financial class", [(r[0], r[1]) for r in by_class.iter_rows()])
-        + _bars("By age (days)", [(b[0], by_age.get(b[0], ZERO)) for b in buckets])
+        + _bars("By age (days)", amount_by_aging(lines))
         + "</div>"
     )
 
