@@ -57,7 +57,7 @@ def test_vendor_problems_use_the_exports_file_and_contract_columns(tmp_path):
             4,
             "posted_date",
             "16/01/2026",
-            "is not a date in the form %m/%d/%Y",
+            "is not a date in the form %m/%d/%Y (ASCII digits, four-digit year)",
         ),
     ]
     assert ex.records[("charges", 4)]["charge_amount"] == "25.505"

@@ -23,7 +23,8 @@ ZERO = Decimal("0.00")
 #: Largest absolute value DECIMAL(18,2) holds.
 MAX_MONEY = Decimal("9999999999999999.99")
 
-_MONEY_RE = re.compile(r"^-?\d{1,16}(\.\d{1,2})?$")
+# ASCII digits only: ``\d`` also matches Arabic-Indic and fullwidth digits (issue 14).
+_MONEY_RE = re.compile(r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$")
 
 
 def parse_money(text: str | Decimal | int) -> Decimal:
@@ -85,9 +86,11 @@ def money_problem(raw: str) -> str:
         return "empty; a money value is required"
     if "$" in raw or "," in raw:
         return "has a currency sign or thousands separator; write 1234.50"
-    m = re.match(r"^-?\d+\.(\d+)$", raw)
+    m = re.match(r"^-?[0-9]+\.([0-9]+)$", raw)
     if m and len(m.group(1)) > 2:
         return f"has {len(m.group(1))} decimals; money allows 2"
+    if not raw.isascii():
+        return "has characters other than ASCII digits, '-' and '.'; write 1234.50"
     if raw.startswith("(") and raw.endswith(")"):
         return "uses parentheses for a negative; write -20.00"
     return "is not a decimal number like 1234.50"

@@ -32,6 +32,7 @@ import polars as pl
 
 from writeoff_analytics.errors import LedgerError
 from writeoff_analytics.ledger.schema import TABLES_BY_NAME, ColumnType, Table
+from writeoff_analytics.ledger.validate import date_format_regex
 
 if TYPE_CHECKING:
     import os
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 _DATE_TOKENS = (("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("YY", "%y"))
 _MONEY_FORMATS = ("plain", "us")
+#: A US-style amount: optional sign or parentheses, optional $, commas only between groups
+#: of three ASCII digits (the decimals are checked by the contract, with its message).
+_US_MONEY_RE = r"^(-?\$?-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?|-?\$?-?[0-9]+(\.[0-9]+)?|\(\$?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?\)|\(\$?[0-9]+(\.[0-9]+)?\))$"
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,12 @@ class VendorMapping:
             if codes:
                 e = e.replace(dict(codes))
             if col.type is ColumnType.MONEY and self.money_format == "us":
-                # '$1,234.50' -> '1234.50'; '(20.00)' -> '-20.00'
-                e = e.str.replace_all(r"[$,]", "").str.replace(r"^\((.*)\)$", "-$1")
+                # '$1,234.50' -> '1234.50'; '(20.00)' -> '-20.00'. Only a US amount is
+                # rewritten (commas between groups of three digits): '150,00' is left as it
+                # is, and refused by the contract's check, never read as 15000.00.
+                us = e.str.contains(_US_MONEY_RE)
+                plain = e.str.replace_all(r"[$,]", "").str.replace(r"^\((.*)\)$", "-$1")
+                e = pl.when(us).then(plain).otherwise(e)
             if codes or (col.type is ColumnType.MONEY and self.money_format == "us"):
                 exprs.append(e.alias(col.name))
         return df.with_columns(exprs) if exprs else df
@@ -122,6 +130,12 @@ def load_mapping(path: str | os.PathLike[str]) -> VendorMapping:
     if date is not None and "%" not in date:
         for token, code in _DATE_TOKENS:
             date = date.replace(token, code)
+    if date is not None:
+        try:
+            date_format_regex(date)
+        except ValueError as exc:
+            msg = f"mapping profile {p.name}: formats.date: {exc}"
+            raise LedgerError(msg) from exc
     money = formats.get("money", "plain")
     if money not in _MONEY_FORMATS:
         known = ", ".join(_MONEY_FORMATS)

@@ -18,6 +18,7 @@ Decisions (also in ``docs/LOADING.md``):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,15 @@ if TYPE_CHECKING:
 #: The row-number column every raw frame carries.
 ROW = "_row"
 
-_MONEY_RE = r"^-?\d{1,16}(\.\d{1,2})?$"
-_INT_RE = r"^[+-]?\d{1,9}$"
-_ISO_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits only: ``\d`` (Python and Polars alike) also matches Arabic-Indic and fullwidth
+# digits, which the casts below would then turn into NULL (issue 14).
+_MONEY_RE = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
+_INT_RE = r"^[+-]?[0-9]{1,9}$"
+_ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: The years a ledger date may have.
+YEARS = (1900, 2199)
+#: strftime codes a date format may use, as the ASCII text each accepts.
+_DATE_CODES = {"%Y": "[0-9]{4}", "%m": "[0-9]{1,2}", "%d": "[0-9]{1,2}"}
 _BOOL_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
 
 
@@ -196,12 +203,17 @@ def _column_check(
             ok = v.str.contains(_ISO_DATE_RE) & parsed.is_not_null()
         else:
             parsed = v.str.to_date(date_format, strict=False)
-            ok = parsed.is_not_null()
+            ok = v.str.contains(date_format_regex(date_format)) & parsed.is_not_null()
+        # A year outside 1900-2199 is a misread export (a two-digit year read as 0026),
+        # never a date of this ledger.
+        ok = ok & parsed.dt.year().is_between(YEARS[0], YEARS[1])
         value = parsed
     else:  # MONEY
         ok = v.str.contains(_MONEY_RE)
         value = pl.when(ok).then(v).otherwise(None).cast(PL_MONEY, strict=False)
-    bad = ~missing & ~ok
+    # Nothing unreadable becomes NULL: a cell that passed its pattern but did not convert is
+    # bad too (the typed value is what is stored).
+    bad = ~missing & (~ok | value.is_null())
     if col.minimum is not None:
         bad = bad | (~missing & ok & (value < col.minimum))
     if col.maximum is not None:
@@ -209,6 +221,37 @@ def _column_check(
     if col.required:
         bad = bad | missing
     return bad, value
+
+
+def date_format_regex(date_format: str) -> str:
+    """The strict pattern of a strftime date format: ASCII digits, four-digit years only.
+
+    Raises
+    ------
+    ValueError
+        If the format uses a code other than ``%Y %m %d`` (``%y``: a two-digit year is
+        never guessed into a century).
+
+    Examples
+    --------
+    >>> date_format_regex("%m/%d/%Y")
+    '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$'
+    """
+    out = []
+    i = 0
+    while i < len(date_format):
+        if date_format[i] == "%":
+            code = date_format[i : i + 2]
+            if code not in _DATE_CODES:
+                msg = (f"date format {date_format!r} uses {code}; only %Y (four digits), %m and "
+                       "%d are read, so no two-digit year is guessed into a century")
+                raise ValueError(msg)
+            out.append(_DATE_CODES[code])
+            i += 2
+        else:
+            out.append(re.escape(date_format[i]))
+            i += 1
+    return "^" + "".join(out) + "$"
 
 
 def _problems(
@@ -280,6 +323,17 @@ def _rejected_keys(result: TableResult) -> dict[tuple[str, str | None], int]:
     return out
 
 
+def _year_of(text: str, date_format: str | None) -> int | None:
+    """The year of a date text that reads as a date in its format, else None."""
+    fmt = date_format or "%Y-%m-%d"
+    if not re.match(date_format_regex(fmt), text):
+        return None
+    try:
+        return dt.datetime.strptime(text, fmt).year
+    except ValueError:
+        return None
+
+
 def _reason(col: Column, text: str | None, date_format: str | None) -> str:
     """Why one cell is refused (called for bad cells only)."""
     if text is None or text == "":
@@ -300,8 +354,11 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
             return f"is below {col.minimum}; {col.name} must be at least {col.minimum}"
         return f"is above {col.maximum}; {col.name} must be at most {col.maximum}"
     if kind is ColumnType.DATE:
+        year = _year_of(text, date_format)
+        if year is not None and not YEARS[0] <= year <= YEARS[1]:
+            return f"has the year {year:04d}, outside {YEARS[0]}-{YEARS[1]}; check the date format"
         if date_format is not None:
-            return f"is not a date in the form {date_format}"
+            return f"is not a date in the form {date_format} (ASCII digits, four-digit year)"
         if re.match(_ISO_DATE_RE, text):
             return "is not a calendar date"
         return "is not an ISO date; write YYYY-MM-DD"
