@@ -19,6 +19,21 @@ CREATE TABLE IF NOT EXISTS import_log (
     rejected_rows INTEGER NOT NULL
 );
 
+-- The control totals of each load: per table, rows read, kept and held before; per money
+-- column (one row each; NULL money_column for a table without one) the sum read and stored.
+CREATE TABLE IF NOT EXISTS import_controls (
+    import_id INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_kept BIGINT NOT NULL,
+    previous_rows BIGINT,
+    money_column VARCHAR,
+    read_total DECIMAL(18,2),
+    stored_total DECIMAL(18,2),
+    unreadable_cells BIGINT
+);
+
 -- Rows of the latest load that broke the contract, with where and why.
 CREATE TABLE IF NOT EXISTS rejects (
     import_id INTEGER NOT NULL,

@@ -27,7 +27,9 @@ def test_load_prints_counts_and_exits_0(tmp_path):
     assert lines[0] == f"Loaded {DATA / 'small'} into {db} (import 1)."
     assert lines[1].split() == ["payers", "3"]
     assert lines[6].split() == ["transactions", "9"]
-    assert lines[7] == "No rows rejected."
+    assert lines[7] == "Control totals:"
+    assert lines[12] == "  charges.csv: 6 read, 6 kept, 0 rejected; charge_amount read $587.85, stored $587.85"
+    assert lines[-1] == "No rows rejected."
     assert done.stderr == ""
 
 
@@ -35,7 +37,8 @@ def test_rejects_are_summarised_and_written(tmp_path):
     db = tmp_path / "s.duckdb"
     rejects = tmp_path / "fix" / "bad.csv"
     done = _run(
-        str(DATA / "broken" / "money_currency_sign"), "--db", str(db), "--rejects", str(rejects)
+        str(DATA / "broken" / "money_currency_sign"), "--db", str(db), "--rejects", str(rejects),
+        "--accept-rejected-share", "50%",
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -52,7 +55,7 @@ def test_rejects_are_summarised_and_written(tmp_path):
 
 def test_default_rejects_file_is_beside_the_store(tmp_path):
     db = tmp_path / "store" / "s.duckdb"
-    done = _run(str(DATA / "broken" / "short_row"), "--db", str(db))
+    done = _run(str(DATA / "broken" / "short_row"), "--db", str(db), "--accept-rejected-share", "12")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "store" / "rejects.csv").is_file()
     assert "transactions: 1 x wrong number of fields" in done.stdout

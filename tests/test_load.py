@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import writeoff_analytics as wa
 from writeoff_analytics import queries
 from writeoff_analytics.errors import LedgerError, LedgerFormatError
+from writeoff_analytics.ledger.controls import LoadGuard
 from writeoff_analytics.ledger.load import load_extract, read_extract
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import SnapshotWriter
@@ -32,6 +33,10 @@ DATA = Path(__file__).parent / "data"
 SMALL = DATA / "small"
 BROKEN = DATA / "broken"
 REPO = Path(__file__).resolve().parents[1]
+
+
+#: Tests that load broken extracts on purpose lift the reject-share guard.
+ACCEPT_REJECTS = LoadGuard(max_reject_share=Decimal(1))
 
 
 def _balances(ledger: Ledger) -> pl.DataFrame:
@@ -142,7 +147,7 @@ def test_reload_replaces_the_snapshot_and_appends_to_the_import_log(tmp_path):
     db = tmp_path / "s.duckdb"
     ledger = Ledger(db)
     first = load_extract(ledger, SMALL)
-    second = load_extract(ledger, BROKEN / "money_currency_sign")
+    second = load_extract(ledger, BROKEN / "money_currency_sign", guard=ACCEPT_REJECTS)
     assert (first.import_id, second.import_id) == (1, 2)
     assert first.fingerprint != second.fingerprint
     assert ledger.balances().height == 5
@@ -168,7 +173,7 @@ def test_reload_replaces_the_snapshot_and_appends_to_the_import_log(tmp_path):
 
 def test_rejects_csv_holds_the_rows_to_fix(tmp_path):
     db = tmp_path / "store" / "s.duckdb"
-    load_extract(Ledger(db), BROKEN / "money_currency_sign")
+    load_extract(Ledger(db), BROKEN / "money_currency_sign", guard=ACCEPT_REJECTS)
     with open(db.with_name("rejects.csv"), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["table"], r["row"]) for r in rows] == [("charges", "3")] + [
@@ -191,7 +196,7 @@ def test_rejects_csv_guards_against_formulas(tmp_path):
     p = tmp_path / "x" / "payers.csv"
     p.write_text(p.read_text().replace("P-COM,Acme Health,COMMERCIAL", "P-COM,=HYPERLINK(1),NOPE"))
     target = tmp_path / "r.csv"
-    load_extract(Ledger(":memory:"), tmp_path / "x", rejects=target)
+    load_extract(Ledger(":memory:"), tmp_path / "x", rejects=target, guard=ACCEPT_REJECTS)
     with target.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["payer_name"] == "'=HYPERLINK(1)"
@@ -204,7 +209,7 @@ def test_fatal_problem_leaves_the_store_as_it_was(tmp_path):
     before = _balances(ledger)
     for defect in ("missing_column", "non_utf8", "empty_file"):
         with pytest.raises(LedgerFormatError):
-            load_extract(ledger, BROKEN / defect)
+            load_extract(ledger, BROKEN / defect, guard=ACCEPT_REJECTS)
     assert_equal(_balances(ledger), before)
     assert ledger.generation() == 1
 
@@ -225,7 +230,7 @@ def test_fatal_problem_in_the_last_table_leaves_the_store_as_it_was(tmp_path):
     # written, must still leave the previous snapshot, log and rejects whole.
     db = tmp_path / "s.duckdb"
     ledger = Ledger(db)
-    load_extract(ledger, BROKEN / "money_currency_sign")
+    load_extract(ledger, BROKEN / "money_currency_sign", guard=ACCEPT_REJECTS)
     before = _store_contents(ledger)
     extract = tmp_path / "x"
     shutil.copytree(SMALL, extract)
@@ -242,7 +247,7 @@ def test_load_stores_what_read_extract_reads(tmp_path):
     # load_extract streams table by table; read_extract holds every frame: same outcome.
     for defect in ("orphan_charge", "money_currency_sign", "short_row", "duplicate_id"):
         ledger = Ledger(tmp_path / f"{defect}.duckdb")
-        report = load_extract(ledger, BROKEN / defect)
+        report = load_extract(ledger, BROKEN / defect, guard=ACCEPT_REJECTS)
         extract = read_extract(BROKEN / defect)
         assert report.problems == extract.problems
         assert report.files == extract.files

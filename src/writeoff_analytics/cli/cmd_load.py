@@ -1,7 +1,9 @@
 """``writeoff load EXTRACT [--db PATH] [--rejects PATH] [--mapping PROFILE]``.
 
-Loads an extract into the store, prints row counts per table and a rejects summary.
-Exit 0 when loaded (even with rejected rows), 1 with a one-line error on a fatal problem.
+Loads an extract into the store, prints row counts and control totals per table and a
+rejects summary. Exit 0 when loaded (with rejected rows within the guard), 1 with a one-line
+error on a fatal problem or a load the guard refuses (``--accept-rejected-share``,
+``--accept-empty-tables`` lift it).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.ledger.controls import DEFAULT_MAX_REJECT_SHARE, LoadGuard, parse_share
 from writeoff_analytics.ledger.load import REJECTS_FILE, load_extract
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.store import Ledger
@@ -39,19 +42,45 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"where to write the rejected rows (default {REJECTS_FILE} beside the store)",
     )
     p.add_argument("--mapping", type=Path, default=None, help="a vendor mapping profile (TOML)")
+    p.add_argument(
+        "--accept-rejected-share",
+        metavar="PCT",
+        default=None,
+        help="load even when up to PCT%% of a table's rows are rejected (default 1%%); the "
+        "charges whose rows were rejected keep the wrong balance until a clean load",
+    )
+    p.add_argument(
+        "--accept-empty-tables",
+        action="store_true",
+        help="load even when a table ends with no rows (every row rejected, or an empty file "
+        "replacing rows the store holds): its balances would be lost",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the extract and print what was loaded and rejected."""
+    guard = LoadGuard(
+        max_reject_share=(
+            parse_share(args.accept_rejected_share)
+            if args.accept_rejected_share is not None
+            else DEFAULT_MAX_REJECT_SHARE
+        ),
+        accept_empty_tables=args.accept_empty_tables,
+    )
     ledger = Ledger(args.db)
-    report = load_extract(ledger, args.extract, mapping=args.mapping, rejects=args.rejects)
+    report = load_extract(
+        ledger, args.extract, mapping=args.mapping, rejects=args.rejects, guard=guard
+    )
     print(f"Loaded {args.extract} into {args.db} (import {report.import_id}).")
     width = max(len(t.name) for t in TABLES)
     rejected = {f.table: f.rejected for f in report.files}
     for table in TABLES:
         extra = f"  ({rejected[table.name]:,} rejected)" if rejected.get(table.name) else ""
         print(f"  {table.name:<{width}}  {report.row_counts[table.name]:>12,}{extra}")
+    print("Control totals:")
+    for control in report.controls:
+        print(f"  {control.describe()}")
     if not report.problems:
         print("No rows rejected.")
         return 0

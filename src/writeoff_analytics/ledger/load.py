@@ -34,6 +34,7 @@ from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
 from writeoff_analytics.export.csv import formula_safe
+from writeoff_analytics.ledger.controls import LoadGuard, LoadRefused, TableControl, table_control
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, Table
 from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, SnapshotWriter
@@ -141,10 +142,16 @@ def load_extract(
     mapping: str | os.PathLike[str] | VendorMapping | None = None,
     progress: Progress | None = None,
     rejects: str | os.PathLike[str] | None = None,
+    guard: LoadGuard | None = None,
 ) -> ImportReport:
     """Read, validate and load an extract into ``ledger``, replacing its snapshot.
 
     The load is one transaction: on any error the store is left exactly as it was.
+    Before the new snapshot replaces the current one, ``guard`` (default
+    :class:`~writeoff_analytics.ledger.controls.LoadGuard`: no table may end empty, at most
+    1% of any table's rows rejected) checks the control totals; a refused load changes
+    nothing but ``rejects.csv``. The report carries the control totals of every table, and
+    the store logs them (``import_controls``).
     Rejected rows are stored (the ``rejects`` table) and written to ``rejects.csv``
     (the original columns plus ``table``, ``row`` and ``problem``) so they can be fixed
     and reloaded.
@@ -162,6 +169,8 @@ def load_extract(
     rejects
         Where to write the rejects file; default ``rejects.csv`` beside a file store
         (none for an in-memory store). An old file there is removed when nothing is rejected.
+    guard
+        What the load may do before it is refused (see :class:`LoadGuard`).
 
     Returns
     -------
@@ -172,6 +181,8 @@ def load_extract(
     ------
     LedgerFormatError
         On a fatal problem (nothing is changed).
+    LoadRefused
+        If the load breaks the guard (nothing is changed; ``rejects.csv`` is written).
 
     Examples
     --------
@@ -188,19 +199,27 @@ def load_extract(
         # (or a killed process) on the way leaves the previous snapshot whole. Each table
         # goes into the store as soon as it is validated and its frame is let go before the
         # next is read, so memory holds one table, not six.
-        with ledger.transaction() as con:
-            writer = SnapshotWriter(con)
-            for table, validated in reader.tables(lambda s, f: report(s, f * 0.8)):
-                writer.put(table, validated.frame)
-                del validated
-            extract = reader.extract(str(path), {})
-            report("storing", 0.8)
-            result = writer.finish(
-                source=extract.source,
-                files=extract.files,
-                problems=extract.problems,
-                records=extract.records,
-            )
+        refused: LoadRefused | None = None
+        try:
+            with ledger.transaction() as con:
+                if ledger.is_loaded():
+                    reader.previous = dict(queries.run(con, "select_snapshot_row_counts"))
+                writer = SnapshotWriter(con)
+                for table, validated in reader.tables(lambda s, f: report(s, f * 0.8)):
+                    writer.put(table, validated.frame)
+                    del validated
+                extract = reader.extract(str(path), {})
+                (guard or LoadGuard()).check(reader.controls)
+                report("storing", 0.8)
+                result = writer.finish(
+                    source=extract.source,
+                    files=extract.files,
+                    problems=extract.problems,
+                    records=extract.records,
+                    controls=reader.controls,
+                )
+        except LoadRefused as exc:
+            refused = exc
     target = (
         Path(rejects)
         if rejects is not None
@@ -208,6 +227,8 @@ def load_extract(
     )
     if target is not None:
         write_rejects(extract, target)
+    if refused is not None:
+        raise refused
     report("done", 1.0)
     return result
 
@@ -318,6 +339,9 @@ class _TableReader:
         self.columns: dict[str, tuple[str, ...]] = {}
         self.kept: dict[str, TableResult] = {}
         self.heights: dict[str, int] = {}
+        self.controls: list[TableControl] = []
+        #: Rows per table of the snapshot this load replaces (None: a first load).
+        self.previous: Mapping[str, int] | None = None
 
     def tables(self, report: Progress) -> Iterator[tuple[Table, TableResult]]:
         """Yield ``(table, result)`` in load order; the caller should drop ``result`` after use."""
@@ -347,6 +371,14 @@ class _TableReader:
             )
             del raw
             self.heights[table.name] = result.frame.height
+            self.controls.append(
+                table_control(
+                    table,
+                    result,
+                    set_aside=bad,
+                    previous_rows=None if self.previous is None else self.previous[table.name],
+                )
+            )
             self.kept[table.name] = result
             yield table, result
             self.kept[table.name] = dataclasses.replace(

@@ -23,6 +23,7 @@ from writeoff_analytics.money import PL_MONEY
 if TYPE_CHECKING:
     import duckdb
 
+    from writeoff_analytics.ledger.controls import TableControl
     from writeoff_analytics.ledger.store import Ledger
 
 _PL_TYPES: dict[ColumnType, pl.DataType] = {
@@ -62,6 +63,8 @@ class ImportReport:
     files: tuple[FileRecord, ...]
     row_counts: Mapping[str, int]
     problems: tuple[RowProblem, ...] = field(default=())
+    #: The control totals of each table (loads of an extract; empty for other sources).
+    controls: tuple[TableControl, ...] = field(default=())
 
     @property
     def rejected_rows(self) -> int:
@@ -219,8 +222,9 @@ class SnapshotWriter:
         files: Sequence[FileRecord] = (),
         problems: Sequence[RowProblem] = (),
         records: Mapping[tuple[str, int], Mapping[str, Any]] | None = None,
+        controls: Sequence[TableControl] = (),
     ) -> ImportReport:
-        """Log the import, store the rejects and derive the balances; return the report.
+        """Log the import, its control totals and rejects, derive the balances; return the report.
 
         Raises
         ------
@@ -263,6 +267,12 @@ class SnapshotWriter:
             queries.run(con, "insert_rejects", import_id=import_id)
         finally:
             con.unregister("staged_rejects")
+        if controls:
+            con.register("staged_controls", _controls_frame(controls).to_arrow())
+            try:
+                queries.run(con, "insert_import_controls", import_id=import_id)
+            finally:
+                con.unregister("staged_controls")
         queries.run(con, "derive_charge_balances")
         return ImportReport(
             import_id=import_id,
@@ -271,6 +281,7 @@ class SnapshotWriter:
             files=tuple(files),
             row_counts=row_counts,
             problems=tuple(problems),
+            controls=tuple(controls),
         )
 
     def _frames_fingerprint(self) -> str:
@@ -279,6 +290,28 @@ class SnapshotWriter:
             h.update(name.encode())
             h.update(self._hashes[name].encode())
         return h.hexdigest()
+
+
+_CONTROLS_SCHEMA: dict[str, pl.DataType] = {
+    "table_name": pl.String(), "file": pl.String(), "rows_read": pl.Int64(),
+    "rows_kept": pl.Int64(), "previous_rows": pl.Int64(), "money_column": pl.String(),
+    "read_total": PL_MONEY, "stored_total": PL_MONEY, "unreadable_cells": pl.Int64(),
+}
+
+
+def _controls_frame(controls: Sequence[TableControl]) -> pl.DataFrame:
+    """One row per table and money column (a table without money: one row, money null)."""
+    rows: list[dict[str, Any]] = []
+    for c in controls:
+        base = {"table_name": c.table, "file": c.file, "rows_read": c.rows_read,
+                "rows_kept": c.rows_kept, "previous_rows": c.previous_rows}
+        if not c.money:
+            rows.append({**base, "money_column": None, "read_total": None,
+                         "stored_total": None, "unreadable_cells": None})
+        for m in c.money:
+            rows.append({**base, "money_column": m.column, "read_total": m.read_total,
+                         "stored_total": m.stored_total, "unreadable_cells": m.unreadable_cells})
+    return pl.DataFrame(rows, schema=_CONTROLS_SCHEMA)
 
 
 def rederive(ledger: Ledger) -> None:
