@@ -20,7 +20,6 @@ import hashlib
 import io
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
 from writeoff_analytics.export.csv import formula_safe
+from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
 from writeoff_analytics.ledger.controls import LoadGuard, LoadRefused, TableControl, table_control
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, Table
@@ -52,6 +52,9 @@ Progress = Callable[[str, float], None]
 REJECTS_FILE = "rejects.csv"
 
 _HEADER_PROBE = 1 << 20
+#: The most columns a table file may have (the contract's and extras): a wider header is
+#: refused before any row is read (100,000 columns took minutes and gigabytes to refuse).
+MAX_COLUMNS = 1000
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def read_extract(
     """
     vendor = _vendor(mapping)
     report = progress or (lambda stage, fraction: None)
-    with _opened(Path(path)) as folder:
+    with _opened(Path(path), vendor) as folder:
         reader = _TableReader(folder, vendor)
         frames = {table.name: result.frame for table, result in reader.tables(report)}
     report("validated", 1.0)
@@ -192,7 +195,7 @@ def load_extract(
     """
     report = progress or (lambda stage, fraction: None)
     vendor = _vendor(mapping)
-    with _opened(Path(path)) as folder:
+    with _opened(Path(path), vendor) as folder:
         # Missing tables and columns, duplicated files: found before the store is touched.
         reader = _TableReader(folder, vendor)
         # One transaction from the first table written to the balances derived: an error
@@ -405,7 +408,9 @@ class _TableReader:
 
 
 @contextmanager
-def _opened(path: Path) -> Iterator[Path]:
+def _opened(
+    path: Path, vendor: VendorMapping | None = None, limits: ZipLimits | None = None
+) -> Iterator[Path]:
     """Yield a folder holding the extract's files (a zip is unpacked to a temporary one)."""
     if path.is_dir():
         yield path
@@ -421,28 +426,21 @@ def _opened(path: Path) -> Iterator[Path]:
             msg,
             file=str(path),
         )
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        msg = f"cannot be read as a zip ({exc})"
-        raise LedgerFormatError(msg, file=path.name) from exc
-    with zf, tempfile.TemporaryDirectory(prefix="writeoff-extract-") as tmp:
-        wanted = {f"{t.name}{ext}" for t in TABLES for ext in EXTENSIONS}
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        for name in names:
-            base = name.rsplit("/", 1)[-1]
-            if base.lower() in wanted or base.lower().endswith(EXTENSIONS):
-                target = Path(tmp) / base
-                if target.exists():
-                    msg = f"holds {base} twice; keep one extract per zip"
-                    raise LedgerFormatError(msg, file=path.name)
-                try:
-                    with zf.open(name) as src, open(target, "wb") as dst:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
-                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                    msg = f"member {name} cannot be read ({exc})"
-                    raise LedgerFormatError(msg, file=path.name) from exc
+    wanted = {
+        f"{vendor.file_stem(t.name) if vendor is not None else t.name}{ext}".lower(): (
+            f"{vendor.file_stem(t.name) if vendor is not None else t.name}{ext}"
+        )
+        for t in TABLES
+        for ext in EXTENSIONS
+    }
+
+    def want(parts: tuple[str, ...]) -> Path | None:
+        # Only the table files, found by name in any case, at any depth; nothing else.
+        name = wanted.get(parts[-1].lower())
+        return Path(name) if name is not None else None
+
+    with open_zip(path) as zf, tempfile.TemporaryDirectory(prefix="writeoff-extract-") as tmp:
+        unpack(zf, path, Path(tmp), want, limits=limits)
         yield Path(tmp)
 
 
@@ -493,6 +491,12 @@ def _header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple[str
         except Exception as exc:  # fastexcel raises its own kinds
             msg = f"cannot be read as an Excel workbook ({_first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
+    if len(names) > MAX_COLUMNS:
+        msg = (
+            f"the header has {len(names):,} columns, over the {MAX_COLUMNS:,} a table may have "
+            "(is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
     seen: set[str] = set()
     for n in names:
         if n in seen:
@@ -520,7 +524,19 @@ def _csv_header(path: Path) -> list[str]:
     if not head.strip():
         msg = "is empty; a table file needs at least its header row"
         raise LedgerFormatError(msg, file=path.name)
-    line = head.split(b"\n", 1)[0]
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) == _HEADER_PROBE:
+        msg = (
+            f"the header line is longer than {_HEADER_PROBE // 2**20} MiB; a table has at most "
+            f"{MAX_COLUMNS:,} columns of short names (is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
+    if line.count(b",") >= MAX_COLUMNS:
+        msg = (
+            f"the header has {line.count(b',') + 1:,} columns, over the {MAX_COLUMNS:,} a "
+            "table may have (is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 from writeoff_analytics.engines.spark_sql import PRACTICE
 from writeoff_analytics.errors import LedgerError, LedgerFormatError
+from writeoff_analytics.ledger.archive import ZipLimits, check_sizes, open_zip, plan, write
 from writeoff_analytics.ledger.schema import FALSE_WORDS, TABLES, TRUE_WORDS, ColumnType, Table
 
 if TYPE_CHECKING:
@@ -147,84 +146,39 @@ def opened_extract(source: str | os.PathLike[str]) -> Iterator[str]:
         yield os.fspath(source)
         return
     path = Path(source)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        msg = f"cannot be read as a zip ({exc})"
-        raise LedgerFormatError(msg, file=str(path)) from exc
-    with archive, tempfile.TemporaryDirectory(prefix="writeoff-spark-extract-") as tmp:
+    with open_zip(path) as archive, tempfile.TemporaryDirectory(
+        prefix="writeoff-spark-extract-"
+    ) as tmp:
         root = Path(tmp)
         members = _practice_members(archive, path)
-        # Unpacked sizes are the members' declared ones (zipfile never yields more), so a zip
-        # that would fill the disk is refused before anything is written.
-        unpacked = sum(member.file_size for member, _, _ in members)
-        free = shutil.disk_usage(root).free
-        if unpacked > free:
-            msg = (
-                f"unpacks to {_size(unpacked)} but {root.parent} has {_size(free)} free; "
-                "unpack it where there is room (or set TMPDIR)"
-            )
-            raise LedgerFormatError(msg, file=str(path))
-        for member, practice, name in members:
-            folder = root / f"{_PARTITION}={practice}"
-            folder.mkdir(exist_ok=True)
-            try:
-                with archive.open(member) as src, (folder / name).open("wb") as dst:
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                msg = f"member {member.filename} cannot be read ({exc})"
-                raise LedgerFormatError(msg, file=str(path)) from exc
+        check_sizes(members, path, root, ZipLimits())
+        write(archive, members, path, root)
         yield str(root)
 
 
-def _size(n: int) -> str:
-    """Bytes for people: ``_size(1536) == '1.5 KiB'``."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+def _practice_members(archive: zipfile.ZipFile, path: Path) -> list[tuple[zipfile.ZipInfo, Path]]:
+    """The table files of the zip's practice folders, each to ``practice=<id>/<table file>``.
 
-
-def _practice_members(
-    archive: zipfile.ZipFile, path: Path
-) -> list[tuple[zipfile.ZipInfo, str, str]]:
-    """The table files of the zip's practice folders: ``(member, practice id, file name)``.
-
-    Every name is checked before anything is written, so a bad zip leaves nothing behind.
+    Every name is checked before anything is written (:func:`archive.plan`), so a bad zip
+    leaves nothing behind.
     """
-    found: dict[tuple[str, str], zipfile.ZipInfo] = {}
     parents: set[tuple[str, ...]] = set()
-    for member in archive.infolist():
-        name = member.filename
-        parts = name.replace("\\", "/").split("/")
-        if name.startswith(("/", "\\")) or (len(parts[0]) == 2 and parts[0][1] == ":"):
-            msg = f"member {name} has an absolute path; a zip holds relative names only"
-            raise LedgerFormatError(msg, file=str(path))
-        if ".." in parts:
-            msg = f"member {name} climbs out of the extract with '..'; refused"
-            raise LedgerFormatError(msg, file=str(path))
-        if stat.S_ISLNK(member.external_attr >> 16):
-            msg = f"member {name} is a link; a zip holds table files only"
-            raise LedgerFormatError(msg, file=str(path))
-        if member.is_dir() or parts[0] == "__MACOSX":
-            continue
+
+    def want(parts: tuple[str, ...]) -> Path | None:
         *folders, base = parts
         if not folders or not folders[-1].startswith(f"{_PARTITION}="):
-            continue  # not in a practice folder (a README, a manifest): not the extract
+            return None  # not in a practice folder (a README, a manifest): not the extract
         practice = folders[-1].split("=", 1)[1]
         if not practice:
-            msg = f"member {name}: the folder practice= names no practice"
+            msg = f"member {'/'.join(parts)}: the folder practice= names no practice"
             raise LedgerFormatError(msg, file=str(path))
         if base.lower() not in _TABLE_FILES:
-            continue
+            return None
         parents.add(tuple(folders[:-1]))
-        key = (practice, base.lower())
-        if key in found:
-            msg = f"practice {practice} holds {base} twice; keep one extract per zip"
-            raise LedgerFormatError(msg, file=str(path))
-        found[key] = member
-    if not found:
+        return Path(f"{_PARTITION}={practice}") / base.lower()
+
+    members = plan(archive, path, want)
+    if not members:
         msg = (
             "holds no practice=<id>/ folder with a table file; a multi-practice zip holds one "
             "ordinary extract per practice (LEDGER_FORMAT.md, 'Many practices')"
@@ -234,7 +188,7 @@ def _practice_members(
         shown = ", ".join(sorted("/".join(p) or "(top)" for p in parents))
         msg = f"holds practice folders under different folders ({shown}); keep one extract per zip"
         raise LedgerFormatError(msg, file=str(path))
-    return [(member, practice, base) for (practice, base), member in sorted(found.items())]
+    return members
 
 
 def read_extract(
