@@ -378,6 +378,10 @@ def test_a_truncated_file_keeps_what_it_can_read(tmp_path):
     )
     assert any("ends inside transaction set '1740' (no SE)" in r for r in reasons)
     assert any("no IEA segment" in r for r in reasons)
+    # pyx12 drops the cut segment and says nothing of the missing SE, GE and IEA
+    pyx = _pyx12(path)
+    assert pyx is not None
+    assert (pyx.segment_ids[-1], pyx.claims, pyx.findings) == ("DTM", 3, [])
 
 
 @pytest.mark.parametrize(
