@@ -103,6 +103,17 @@ def claim_postings(claim: Claim) -> list[Posting]:
     Claim-level adjustments go to the line that pays most (first on ties), whose payment is
     reduced by them: the 835 balances ``CLP04 = sum(SVC03) - claim-level CAS``, so every
     line still nets to zero. A claim without lines is one posting unit.
+
+    Examples
+    --------
+    >>> from writeoff_analytics.sources.x12_835 import parse_835
+    >>> claim = parse_835("tests/data/x12/LinuxForHealth__x12__managed-care.835").claims[0]
+    >>> for p in claim_postings(claim):
+    ...     print(p.type.value, p.bucket.value, p.amount, p.group, p.reason)
+    INSURANCE_PAYMENT INSURANCE -450.00 None None
+    TRANSFER INSURANCE -300.00 PR 1
+    TRANSFER PATIENT 300.00 PR 1
+    INSURANCE_ADJUSTMENT INSURANCE -50.00 CO A2
     """
     sign = Decimal(1)
     if claim.is_reversal and (claim.charge > 0 or claim.paid > 0):
