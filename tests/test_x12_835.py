@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
+import logging
 import subprocess
 import sys
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
+import pyx12.errh_json
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.params
+import pyx12.x12context
+import pyx12.x12file
 
 from tests.conftest import build_ledger, make_frames
 from writeoff_analytics import queries
@@ -19,11 +30,13 @@ from writeoff_analytics.ledger.schema import TRANSACTIONS
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.sources.x12_835 import (
     ERROR,
+    Position,
     Remittance,
-    _postings,
     import_835,
     parse_835,
 )
+from writeoff_analytics.sources.x12_835.posting import claim_postings
+from writeoff_analytics.sources.x12_835.segments import read_segments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -135,6 +148,57 @@ def _import_log_count(ledger: Ledger) -> int:
         return int(con.execute("SELECT count(*) FROM import_log").fetchall()[0][0])
 
 
+@dataclass(frozen=True)
+class Pyx12Reading:
+    """What pyx12, read independently of our reader, finds in a file."""
+
+    segment_ids: list[str]  # every segment, in order (pyx12's raw reader)
+    claims: int | None  # CLP placed in loop 2100 (None: its loop-aware reader refused)
+    lines: int | None  # SVC placed in loop 2110
+    findings: list[tuple[int | None, str]]  # (segment number, message) of its 5010 validation
+
+
+def _pyx12(path: Path) -> Pyx12Reading | None:
+    """Read ``path`` with pyx12 alone (None: it cannot open the file at all)."""
+    logger = logging.getLogger("pyx12")
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.CRITICAL + 1)
+    logger.propagate = False
+    # as the runtime cross-check did: pyx12 refuses a byte-order mark, so it is removed
+    text = path.read_bytes().decode("latin-1").removeprefix("\u00ef\u00bb\u00bf")
+    try:
+        try:
+            ids = [seg.get_seg_id() for seg in pyx12.x12file.X12Reader(io.StringIO(text))]
+        except pyx12.errors.X12Error:
+            return None
+        errh = pyx12.error_handler.err_handler()
+        claims = lines = 0
+        try:
+            reader = pyx12.x12context.X12ContextReader(
+                pyx12.params.params(), errh, io.StringIO(text)
+            )
+            with reader:
+                for node in reader.iter_segments():
+                    claims += node.cur_path.endswith("/2100/CLP")
+                    lines += node.cur_path.endswith("/2110/SVC")
+        except pyx12.errors.EngineError:
+            return Pyx12Reading(ids, None, None, [])
+        out = io.StringIO()
+        errh.accept(pyx12.errh_json.errh_json_visitor(out, None))
+        findings = [
+            (seg.get("cur_line"), str(e["err_str"]))
+            for isa in json.loads(out.getvalue()).get("interchanges") or ()
+            for gs in isa.get("groups") or ()
+            for st in gs.get("transactions") or ()
+            for seg in st.get("segments") or ()
+            for e in seg.get("errors") or ()
+        ]
+        return Pyx12Reading(ids, claims, lines, findings)
+    finally:
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -168,7 +232,11 @@ def test_every_sample_is_read_with_precise_problems(path: Path):
     rem = parse_835(path)
     claims, lines, pyx_claims, pyx_lines, errors = EXPECTED[path.name]
     assert (len(rem.claims), rem.line_count) == (claims, lines)
-    assert (rem.pyx12_claims, rem.pyx12_lines) == (pyx_claims, pyx_lines)
+    pyx = _pyx12(path)
+    assert pyx is not None
+    assert (pyx.claims, pyx.lines) == (pyx_claims, pyx_lines)
+    if pyx.claims is not None and pyx.lines is not None:  # pyx12 drops, never invents
+        assert pyx.claims <= len(rem.claims) and pyx.lines <= rem.line_count
     got = [
         (
             p.position.segment if p.position else None,
@@ -187,7 +255,7 @@ def test_every_sample_is_read_with_precise_problems(path: Path):
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_well_formed_claims_balance_to_the_cent(path: Path):
-    rem = parse_835(path, validate=False)
+    rem = parse_835(path)
     for claim in rem.claims:
         assert not claim.errors, claim.errors
         assert isinstance(claim.paid, Decimal)
@@ -198,7 +266,7 @@ def test_well_formed_claims_balance_to_the_cent(path: Path):
             for ln in claim.lines:
                 assert ln.charge - ln.paid == ln.adjustment_total
         # what we post: payments are -CLP04, the rest of the insurance side is -(CLP03 - CLP04)
-        posts = _postings(claim)
+        posts = claim_postings(claim)
         paid = -sum((p.amount for p in posts if p.type == "INSURANCE_PAYMENT"), D(0))
         adjusted = -sum(
             (p.amount for p in posts if p.type != "INSURANCE_PAYMENT" and p.bucket == "INSURANCE"),
@@ -218,7 +286,7 @@ def test_well_formed_claims_balance_to_the_cent(path: Path):
 
 
 def test_sample_details_are_read_exactly():
-    managed = parse_835(MANAGED, validate=False)
+    managed = parse_835(MANAGED)
     c = managed.claims[0]
     assert (c.patient_control_number, c.charge, c.paid, c.patient_responsibility) == (
         "5554555444",
@@ -234,7 +302,7 @@ def test_sample_details_are_read_exactly():
     assert managed.payments[0].payment_date is None  # BPR16 20002316 is not a date
     assert str(managed.payments[0].posted_date) == "2002-03-14"
 
-    inteligenz = parse_835(INTELIGENZ, validate=False)
+    inteligenz = parse_835(INTELIGENZ)
     reversal = next(c for c in inteligenz.claims if c.patient_control_number == "090909")
     assert reversal.is_reversal and reversal.paid == D("-86.76")
     assert reversal.lines[0].remark_codes == ("MA92",)
@@ -258,11 +326,18 @@ def test_sample_details_are_read_exactly():
         "not use the ISA16 component separator ':'" in w
         for w in warnings
     )
-    assert any(
-        "pyx12 placed 2 claims and 0 service lines where this reader found 2 claims and "
-        "2 lines" in w
-        for w in warnings
-    )
+    # pyx12 places 2 claims and 0 service lines where our reader finds 2 claims and 2 lines:
+    # it cannot place the SVC at segment 29 that our reader reads and warns about above
+    pyx = _pyx12(SECONDARY)
+    assert pyx is not None
+    assert (pyx.claims, pyx.lines) == (2, 0)
+    assert (len(secondary.claims), secondary.line_count) == (2, 2)
+    assert (
+        29,
+        "Segment SVC*HC>12345>26 not found.  Started at "
+        "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/DTM[232]",
+    ) in pyx.findings
+    assert not any("pyx12" in w for w in warnings)  # one reader at run time
 
 
 def test_separators_are_read_from_the_isa(tmp_path):
@@ -271,7 +346,7 @@ def test_separators_are_read_from_the_isa(tmp_path):
     moved = text.replace("*", "|").replace(":", "}").replace("~\n", "!\r\n   ").replace("~", "!")
     path = tmp_path / "moved.835"
     path.write_bytes(("\ufeff" + moved).encode("utf-8"))
-    a, b = parse_835(MANAGED, validate=False), parse_835(path, validate=False)
+    a, b = parse_835(MANAGED), parse_835(path)
     assert b.separators.element == "|" and b.separators.component == "}"
     assert b.separators.segment == "!"
     assert not b.errors
@@ -291,7 +366,7 @@ def test_a_truncated_file_keeps_what_it_can_read(tmp_path):
     cut = data.index(b"CAS*CO*251*20") + len(b"CAS*CO*2")  # inside the last claim's last CAS
     path = tmp_path / "cut.txt"
     path.write_bytes(data[:cut])
-    rem = parse_835(path, validate=False)
+    rem = parse_835(path)
     assert len(rem.claims) == 3
     last = rem.claims[2]
     assert last.errors  # not posted: it may be incomplete
@@ -303,6 +378,10 @@ def test_a_truncated_file_keeps_what_it_can_read(tmp_path):
     )
     assert any("ends inside transaction set '1740' (no SE)" in r for r in reasons)
     assert any("no IEA segment" in r for r in reasons)
+    # pyx12 drops the cut segment and says nothing of the missing SE, GE and IEA
+    pyx = _pyx12(path)
+    assert pyx is not None
+    assert (pyx.segment_ids[-1], pyx.claims, pyx.findings) == ("DTM", 3, [])
 
 
 @pytest.mark.parametrize(
@@ -326,6 +405,131 @@ def test_unreadable_files_are_refused(tmp_path, content, message):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ImportError835, match="cannot read the file"):
         parse_835(tmp_path / "nope.835")
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_pyx12_reads_the_same_segments_in_the_same_places(path: Path):
+    # an independent reader: its segment numbers (cur_line) are ours, segment for segment
+    pyx = _pyx12(path)
+    assert pyx is not None
+    _, segments, problems = read_segments(path.read_bytes(), str(path))
+    assert not problems
+    assert [i.strip() for i in pyx.segment_ids] == [s.id for s in segments]
+    by_number = {s.position.segment: s.id for s in segments}
+    for line, message in pyx.findings:
+        if line is not None and message.startswith("Segment ") and " not found" in message:
+            assert message.split()[1].startswith(by_number[line]), (line, message)
+
+
+def test_an_empty_segment_is_skipped_not_the_end_of_the_file(tmp_path):
+    text = MANAGED.read_text(encoding="ascii")
+    doubled = text.replace("~", "~~", 12).replace("~~", "~", 11)  # one ~~ after segment 12
+    path = _write(tmp_path, "doubled.835", doubled)
+    a, b = parse_835(MANAGED), parse_835(path)
+    assert b.problems == tuple(dataclasses.replace(p, file=str(path)) for p in a.problems)
+    # the same claims, at the same segment numbers, one byte further on (the extra ~)
+    assert len(b.claims) == len(a.claims) == 2
+    for x, y in zip(a.claims, b.claims, strict=True):
+        assert y.position == Position(x.position.segment, x.position.offset + 1)
+        assert dataclasses.replace(y, position=x.position, adjustments=x.adjustments) == (
+            dataclasses.replace(x, lines=y.lines)
+        )
+        assert [(ln.procedure_code, ln.paid, ln.position.segment) for ln in y.lines] == [
+            (ln.procedure_code, ln.paid, ln.position.segment) for ln in x.lines
+        ]
+        assert [(j.group, j.reason, j.amount) for j in y.adjustments] == [
+            (j.group, j.reason, j.amount) for j in x.adjustments
+        ]
+    pyx = _pyx12(path)  # pyx12 stops reading there, silently: one reason it is not ours
+    assert pyx is not None and len(pyx.segment_ids) == 12
+
+
+def test_an_import_reads_each_file_once_and_never_with_pyx12(tmp_path):
+    # one reader at run time: a fresh interpreter imports the MANAGED sample and reports
+    # how often the file was opened and whether pyx12 was loaded
+    rem = parse_835(MANAGED)
+    db = tmp_path / "ledger.duckdb"
+    with _ledger_for(rem).connect() as con:
+        frames = {
+            t: queries.frame(con, f"select_snapshot_{t}")
+            for t in ("payers", "patients", "coverages", "encounters", "charges", "transactions")
+        }
+    snapshot.replace_snapshot(Ledger(db), frames, source="test")
+    script = f"""
+import builtins, io, pathlib, sys
+target = pathlib.Path({str(MANAGED)!r}).resolve()
+opened = []
+real_open = io.open
+def counting_open(file, *args, **kwargs):
+    if not isinstance(file, int) and pathlib.Path(file).resolve() == target:
+        opened.append(file)
+    return real_open(file, *args, **kwargs)
+builtins.open = io.open = counting_open
+from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.sources.x12_835 import import_835
+report = import_835(Ledger({str(db)!r}), [target])
+print(len(opened), "pyx12" in sys.modules, report.transactions_added)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["1", "False", "9"]
+
+
+@pytest.mark.parametrize(
+    ("segments", "place", "reason"),
+    [
+        (
+            ["CLP*E1*1*100.00*80,00**MB*PCN1", "SVC*HC:99213*100.00*80.00", "CAS*CO*45*20.00"],
+            (10, "CLP"),
+            "claim cannot be read: CLP has 7 elements ('E1*1*100.00*80,00')",
+        ),
+        (
+            ["CLP*E1*1*100.00*80.00**MB*PCN1", "SVC*HC:99213*100.00*8O.00", "CAS*CO*45*20.00"],
+            (11, "SVC"),
+            "service line cannot be read: SVC01 'HC:99213', SVC02 '100.00', SVC03 '8O.00'",
+        ),
+        (
+            ["CLP*E1*1*100.00*80.00**MB*PCN1", "SVC*HC:99213*100.00*80.00", "CAS*CO*45*2E1"],
+            (12, "CAS"),
+            "CAS02/CAS03 reason '45' amount '2E1' cannot be read",
+        ),
+    ],
+    ids=["CLP04", "SVC03", "CAS03"],
+)
+def test_an_unreadable_amount_refuses_its_claim(tmp_path, segments, place, reason):
+    ledger = build_ledger(
+        payers=[
+            {
+                "payer_id": "P-MCR",
+                "payer_name": "Test Medicare",
+                "financial_class": "MEDICARE",
+                "balance_bill_patient": "true",
+            }
+        ],
+        patients=[{"patient_id": "PT1"}],
+        encounters=[{"encounter_id": "E1", "patient_id": "PT1", "date_of_service": "2026-02-27"}],
+        charges=[
+            {
+                "charge_id": "C1",
+                "encounter_id": "E1",
+                "procedure_code": "99213",
+                "charge_amount": "100.00",
+                "billed_payer_id": "P-MCR",
+                "posted_date": "2026-02-27",
+            }
+        ],
+    )
+    path = _write(tmp_path, "amount.835", _835(segments, paid="80.00"))
+    rem = parse_835(path)
+    assert [c.patient_control_number for c in rem.claims if not c.errors] == []
+    error = rem.errors[0]  # then, for a line or CAS, the claim's own imbalance
+    assert {e.claim for e in rem.errors} == {"E1"}
+    assert (error.position.segment if error.position else None, error.segment_id) == place
+    assert error.reason.startswith(reason)
+    report = import_835(ledger, [path])
+    assert (report.files[0].matched, report.transactions_added) == (0, 0)
+    assert _balances(ledger) == {"C1": (D("100.00"), D("0.00"), False)}
 
 
 # ----------------------------------------------------------------------------- importing
@@ -430,7 +634,7 @@ def test_import_posts_payments_adjustments_and_patient_transfers():
 
 
 def test_import_of_a_sample_on_a_ledger_built_from_it():
-    rem = parse_835(INTELIGENZ, validate=False)
+    rem = parse_835(INTELIGENZ)
     ledger = _ledger_for(rem)
     report = import_835(ledger, [INTELIGENZ], payer_id="P-1")
     f = report.files[0]
@@ -453,7 +657,7 @@ def test_import_of_a_sample_on_a_ledger_built_from_it():
 
 
 def test_claims_without_lines_post_to_the_encounters_single_charge_and_plb_is_not_spread():
-    rem = parse_835(PART_A, validate=False)
+    rem = parse_835(PART_A)
     ledger = _ledger_for(rem, payer_name="Insurance Company of Timbuktu")
     report = import_835(ledger, [PART_A])
     f = report.files[0]
@@ -677,7 +881,7 @@ def test_unmatched_claims_are_reported_with_their_place_and_nothing_is_posted():
         ],
     )
     imports = _import_log_count(ledger)
-    report = import_835(ledger, [EMEDNY], validate=False)
+    report = import_835(ledger, [EMEDNY])
     f = report.files[0]
     assert (f.claims, f.matched, report.transactions_added) == (3, 0, 0)
     assert report.import_report is None and _import_log_count(ledger) == imports
@@ -693,9 +897,9 @@ def test_unmatched_claims_are_reported_with_their_place_and_nothing_is_posted():
 
 
 def test_lines_are_matched_by_code_and_date_and_a_wrong_date_is_reported():
-    rem = parse_835(EMEDNY, validate=False)
+    rem = parse_835(EMEDNY)
     ledger = _ledger_for(rem)
-    report = import_835(ledger, [EMEDNY], validate=False)
+    report = import_835(ledger, [EMEDNY])
     f = report.files[0]
     assert f.matched == 2  # the third claim has a line dated 2013-09-17 on a 2010-01-01 visit
     (err,) = f.errors
@@ -705,11 +909,11 @@ def test_lines_are_matched_by_code_and_date_and_a_wrong_date_is_reported():
 
 
 def test_the_same_file_twice_does_not_double_post():
-    rem = parse_835(MANAGED, validate=False)
+    rem = parse_835(MANAGED)
     ledger = _ledger_for(rem)
-    first = import_835(ledger, [MANAGED], validate=False)
+    first = import_835(ledger, [MANAGED])
     after_first = _transactions(ledger)
-    second = import_835(ledger, [MANAGED, MANAGED], validate=False)
+    second = import_835(ledger, [MANAGED, MANAGED])
     assert first.transactions_added == 9 and second.transactions_added == 0
     assert _transactions(ledger).equals(after_first)
     skipped = [p for f in second.files for p in f.problems if "already imported" in p.reason]
@@ -721,9 +925,9 @@ def test_the_same_file_twice_does_not_double_post():
 
 
 def test_a_claim_spanning_several_dates_does_not_match_a_one_day_encounter():
-    rem = parse_835(MULT, validate=False)
+    rem = parse_835(MULT)
     ledger = _ledger_for(rem)
-    report = import_835(ledger, [MULT], validate=False)
+    report = import_835(ledger, [MULT])
     assert report.transactions_added == 0
     assert [p.reason for p in report.files[0].errors] == [
         "unmatched claim, not posted: line segment 23 (byte 630) T1005: service date 2003-10-30 "
@@ -734,7 +938,7 @@ def test_a_claim_spanning_several_dates_does_not_match_a_one_day_encounter():
 
 
 def test_a_failed_import_leaves_the_store_as_it_was(tmp_path, monkeypatch):
-    rem = parse_835(MANAGED, validate=False)
+    rem = parse_835(MANAGED)
     ledger = _ledger_for(rem)
     ledger_file = Ledger(tmp_path / "s.duckdb")
     with ledger.connect() as con:
@@ -753,14 +957,14 @@ def test_a_failed_import_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 
     monkeypatch.setattr(snapshot.queries, "run", failing_run)
     with pytest.raises(LedgerError, match="boom"):
-        import_835(ledger_file, [MANAGED], validate=False)
+        import_835(ledger_file, [MANAGED])
     monkeypatch.undo()
     after = (_transactions(ledger_file), ledger_file.balances(), _import_log_count(ledger_file))
     assert after[0].equals(before[0]) and after[1].equals(before[1]) and after[2] == before[2]
 
 
 def test_an_unknown_payer_id_is_refused():
-    ledger = _ledger_for(parse_835(MULT, validate=False))
+    ledger = _ledger_for(parse_835(MULT))
     with pytest.raises(LedgerError, match="payer_id 'NOPE' is not a payer of the loaded ledger"):
         import_835(ledger, [MULT], payer_id="NOPE")
 
@@ -774,7 +978,7 @@ def test_conform_adds_remark_codes_as_null_when_an_extract_lacks_it():
 
 
 def test_cli_import_835(tmp_path):
-    rem = parse_835(MANAGED, validate=False)
+    rem = parse_835(MANAGED)
     memory = _ledger_for(rem, payer_name="Rushmore Life")
     db = tmp_path / "ledger.duckdb"
     with memory.connect() as con:
@@ -805,7 +1009,11 @@ def test_cli_import_835(tmp_path):
     out = done.stdout
     assert (
         f"{MANAGED}: claims 2, lines 2, matched 2, paid 945.00 (posted 945.00), "
-        "adjustments 1055.00 (posted 1055.00), PLB 0, problems 0 errors / 3 warnings" in out
+        "adjustments 1055.00 (posted 1055.00), PLB 0, problems 0 errors / 1 warnings" in out
+    )
+    assert (
+        f"  {MANAGED}, segment 4 (byte 176), BPR: warning: BPR16 payment date '20002316' is not "
+        "a valid date; DTM*405 is used instead\n" in out
     )
     assert f"{bad}: refused: {bad}: not an X12 interchange" in out
     assert "9 transactions added" in out
@@ -834,7 +1042,7 @@ def test_unreadable_segments_and_bad_amounts_are_reported_with_their_place(tmp_p
             paid="130.00",
         ),
     )
-    rem = parse_835(path, validate=False)
+    rem = parse_835(path)
     errors = [
         (p.position.segment if p.position else None, p.segment_id, p.claim, p.reason)
         for p in rem.errors
@@ -881,9 +1089,9 @@ def test_a_reversal_with_unsigned_amounts_is_negated(tmp_path):
     reversal = _write(
         tmp_path, "r.835", _835(["CLP*E1*22*100.00*70.00**MB*P1", *claim], trace="T2", paid="70.00")
     )
-    import_835(ledger, [original], validate=False)
+    import_835(ledger, [original])
     assert _balances(ledger)["C1"] == (D("0.00"), D("0.00"), False)
-    report = import_835(ledger, [reversal], validate=False)
+    report = import_835(ledger, [reversal])
     assert _balances(ledger)["C1"] == (D("100.00"), D("0.00"), False)
     assert [p.reason for p in report.files[0].problems] == [
         "reversal (CLP02 22) with positive amounts; posted negated so that it undoes the "
