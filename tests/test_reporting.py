@@ -231,6 +231,9 @@ def test_long_lines_are_drawn_fast_with_headers_and_page_numbers(
     path = report_candidates(small_balance).to_pdf(tmp_path / "fast.pdf")
     pages = pdf_text(path)
     n = len(pages)
+    # page.py: the WeasyPrint pages and the drawn pages are one size (A4 landscape, in points)
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in PdfReader(path).pages}
+    assert sizes == {(842, 595)}
     for i, text in enumerate(pages, start=1):
         assert f"Page {i} of {n}" in text
     assert f"Total {format_money(small_balance.total)}" in pages[0]
