@@ -51,7 +51,7 @@ WRITEOFF_REASON = "writeoff_reason"
 #: How a timestamp is written.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")  # ASCII digits only (issue 14)
 #: :data:`FORMULA_STARTS` as one pattern, for Polars.
 _FORMULA_START_RE = "^[" + "".join(re.escape(c) for c in FORMULA_STARTS) + "]"
 
