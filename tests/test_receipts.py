@@ -326,7 +326,8 @@ def test_an_insurance_write_off_adjusts_the_insurance_bucket_of_the_current_paye
 
 def test_profile_renders_each_cell_exactly_column_by_column():
     # render_columns formats repeated texts and dates once: the cells must still be exactly
-    # what each value alone gives (1.0 and 1.00 stay apart; a formula is neutralised every time).
+    # what each value alone gives (a formula is neutralised every time). Money is written one
+    # way in every CSV (export/csv.py): two decimals, so 1.0 and 1.00 are both 1.00.
     profile = profile_from_dict(
         {"columns": ["charge_id", "posted_date", "amount", "note", "line_no", "claim_status"],
          "date_format": "%m/%d/%Y", "constants": {"source": "=cmd"}},
@@ -342,7 +343,7 @@ def test_profile_renders_each_cell_exactly_column_by_column():
     ]
     expected = (
         b"charge_id,posted_date,amount,note,line_no,claim_status,source\n"
-        b"'=SUM(A1),11/02/2026,1.0,\"a \"\"b\"\", c\",1,,'=cmd\n"
+        b"'=SUM(A1),11/02/2026,1.00,\"a \"\"b\"\", c\",1,,'=cmd\n"
         b"'=SUM(A1),11/02/2026,1.00,\"two\nlines\",2,,'=cmd\n"
         b"C3,,-0.05,,3,,'=cmd\n"
     )

@@ -225,12 +225,15 @@ def test_candidate_pdf_total_pages_and_repeated_header(small_balance: Candidates
 def test_long_lines_are_drawn_fast_with_headers_and_page_numbers(
     small_balance: Candidates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writeoff_analytics import _pdf_lines, reporting
+    from writeoff_analytics.reporting import _pdf_lines, pdf
 
-    monkeypatch.setattr(reporting, "FAST_PDF_LINES", 100)
+    monkeypatch.setattr(pdf, "FAST_PDF_LINES", 100)
     path = report_candidates(small_balance).to_pdf(tmp_path / "fast.pdf")
     pages = pdf_text(path)
     n = len(pages)
+    # page.py: the WeasyPrint pages and the drawn pages are one size (A4 landscape, in points)
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in PdfReader(path).pages}
+    assert sizes == {(842, 595)}
     for i, text in enumerate(pages, start=1):
         assert f"Page {i} of {n}" in text
     assert f"Total {format_money(small_balance.total)}" in pages[0]
@@ -428,9 +431,9 @@ def test_reversal_receipt_says_what_it_reverses(scenario: Scenario, tmp_path: Pa
 def test_a_long_receipt_drawn_fast_ends_with_its_total(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from writeoff_analytics import reporting
+    from writeoff_analytics.reporting import pdf
 
-    monkeypatch.setattr(reporting, "FAST_PDF_LINES", 10)
+    monkeypatch.setattr(pdf, "FAST_PDF_LINES", 10)
     total = csv_sum(scenario.hardship)
     pages = pdf_text(report_receipt(scenario.ledger, "WO-000003").to_pdf(tmp_path / "fast.pdf"))
     n = len(pages)

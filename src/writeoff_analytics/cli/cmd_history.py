@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
@@ -19,7 +18,7 @@ from writeoff_analytics.cli._access import (
     iso_date,
     user_of,
 )
-from writeoff_analytics.export.csv import formula_safe
+from writeoff_analytics.export.csv import WRITEOFF_REASON, csv_text
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.writeoffs.history import search_receipts, show_receipt
 
@@ -72,13 +71,9 @@ def _emit(frame: pl.DataFrame, columns: Sequence[str], fmt: str) -> None:
                   sys.stdout, indent=2)
         print()
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            # amounts stay numbers; text cells cannot become spreadsheet formulas
-            writer.writerow(
-                [_text(v) if isinstance(v, Decimal | int) else formula_safe(_text(v)) for v in row]
-            )
+        # export/csv.py, the one CSV writer: in a CSV, reason_code is a CARC (LEDGER_FORMAT.md)
+        picked = frame.select(list(columns)).rename({"reason_code": WRITEOFF_REASON}, strict=False)
+        sys.stdout.write(csv_text(picked))
     else:
         cells = [[_text(v) for v in row] for row in rows]
         widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]

@@ -12,15 +12,16 @@ renames headers, sets the date format and adds constant columns::
     [constants]
     Facility = "MAIN"
 
-Text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
-leading ``'`` so a spreadsheet never runs them; amounts stay numbers.
+Cells are made and written by the one CSV writer (:mod:`writeoff_analytics.export.csv`):
+text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+leading ``'`` so a spreadsheet never runs them; amounts stay numbers with two decimals.
+``reason_code`` is the transactions layout's CARC (empty: a write-off has none); the
+write-off's own reason is ``writeoff_reason``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import Any
 
 from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ConfigError
-from writeoff_analytics.export.csv import formula_safe
+from writeoff_analytics.export.csv import WRITEOFF_REASON, csv_cell, formula_safe, rows_text
 
 #: The transactions layout of LEDGER_FORMAT.md, then what the write-off adds.
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -44,7 +45,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "group_code",
     "reason_code",
     "reference",
-    "writeoff_reason",
+    WRITEOFF_REASON,
     "adjustment_code",
     "claim_status",
 )
@@ -111,11 +112,7 @@ class ExportProfile:
         formatted once: a 100,000-line receipt renders in a fraction of a second.
         """
         cells = [self._cells(c, columns.get(c), height) for c in self.columns]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.header())
-        writer.writerows(zip(*cells, strict=True))
-        return out.getvalue().encode("utf-8")
+        return rows_text(self.header(), zip(*cells, strict=True)).encode("utf-8")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (kept with each receipt so its files can be rewritten identically)."""
@@ -150,16 +147,10 @@ class ExportProfile:
         return out
 
     def _cell(self, column: str, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, dt.date):
-            return formula_safe(value.strftime(self.date_format))
-        if column in _NUMBER_FIELDS:
-            if isinstance(value, Decimal | int):
-                return str(value)
+        if column in _NUMBER_FIELDS and not isinstance(value, Decimal | int | dt.date | None):
             msg = f"export column {column} must hold a number, got {value!r}"
             raise ConfigError(msg)
-        return formula_safe(str(value))
+        return csv_cell(value, date_format=self.date_format)
 
 
 DEFAULT_PROFILE = ExportProfile()

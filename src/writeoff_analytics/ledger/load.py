@@ -18,7 +18,6 @@ import csv
 import dataclasses
 import hashlib
 import io
-import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,9 +29,8 @@ import duckdb
 import polars as pl
 
 from writeoff_analytics import queries
-from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
-from writeoff_analytics.export.csv import formula_safe
+from writeoff_analytics.export.csv import source_cell, write_rows_file
 from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
 from writeoff_analytics.ledger.controls import LoadGuard, LoadRefused, TableControl, table_control
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
@@ -276,25 +274,14 @@ def write_rejects(extract: Extract, target: Path) -> None:
             reasons.setdefault((p.table, p.row), []).append(
                 p.reason if p.column is None else f"{p.column}: {p.reason}"
             )
-    with atomic_write(target, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["table", "row", "problem", *columns])
-        order = {t.name: i for i, t in enumerate(TABLES)}
-        for name, row in sorted(extract.records, key=lambda k: (order[k[0]], k[1])):
-            rec = extract.records[(name, row)]
-            cells = [_safe_cell(rec.get(c)) for c in columns]
-            problem = _safe_cell("; ".join(reasons.get((name, row), [])))
-            w.writerow([name, row, problem, *cells])
-
-
-_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def _safe_cell(value: str | None) -> str:
-    if value is None:
-        return ""
-    # a plain number stays as it was, so a fixed rejects.csv loads again
-    return value if _NUMBER_RE.match(value) else formula_safe(value)
+    order = {t.name: i for i, t in enumerate(TABLES)}
+    rows = (
+        [name, str(row), source_cell("; ".join(reasons.get((name, row), []))),
+         *(source_cell(extract.records[(name, row)].get(c)) for c in columns)]
+        for name, row in sorted(extract.records, key=lambda k: (order[k[0]], k[1]))
+    )
+    # export/csv.py: the one CSV writer; a plain number stays as written, so a fixed file loads
+    write_rows_file(target, ["table", "row", "problem", *columns], rows)
 
 
 # --- reading table by table -------------------------------------------------------------

@@ -33,6 +33,7 @@ import polars as pl
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics.errors import BatchError, HistoryError, LedgerError, PermissionDenied
+from writeoff_analytics.export.csv import WRITEOFF_REASON
 from writeoff_analytics.export.profile import ExportProfile, profile_from_dict
 from writeoff_analytics.money import CENT, PL_MONEY
 from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
@@ -524,9 +525,9 @@ def _csv_columns(
         "payer_id": col("payer_id"),
         "amount": [Decimal(a).quantize(CENT) for a in col("amount")],
         "group_code": same(None),
-        "reason_code": same(None),
+        "reason_code": same(None),  # LEDGER_FORMAT.md: a posting's CARC; a write-off has none
         "reference": same(receipt_no),
-        "writeoff_reason": same(texts["reason_code"]),
+        WRITEOFF_REASON: same(texts["reason_code"]),  # export/csv.py: the write-off's reason
         "adjustment_code": same(texts["adjustment_code"]),
         "claim_status": same(texts["claim_status"]),
         "receipt_no": same(receipt_no),

@@ -1,4 +1,4 @@
-"""Draw many table rows straight into PDF pages (A4 landscape), for long line listings.
+"""Draw many table rows straight into PDF pages, for long line listings (the PDF writer's helper).
 
 WeasyPrint lays out and draws every cell and glyph in Python (about 5 ms a row of 13
 cells here), so a 20,000-line report took minutes however the table was split. These
@@ -15,12 +15,29 @@ from collections.abc import Sequence
 
 import pydyf
 
-# A4 landscape in points, and margins matching the report's @page rule (12/11/14 mm).
-PAGE_W, PAGE_H = 841.89, 595.28
-LEFT, RIGHT, TOP, BOTTOM = 31.2, 31.2, 34.0, 39.7
+from writeoff_analytics.reporting.page import (
+    FOOTER_GRAY,
+    FOOTER_PT,
+    LINE_ROW_PT,
+    MARGIN_BOTTOM_PT,
+    MARGIN_LEFT_PT,
+    MARGIN_RIGHT_PT,
+    MARGIN_TOP_PT,
+    PAGE_HEIGHT_PT,
+    PAGE_WIDTH_PT,
+    ROW_FONT,
+    ROW_FONT_BOLD,
+    SECTION_HEADING_PT,
+    TEXT_FONT,
+    TEXT_FONT_BOLD,
+)
+
+# The page, margins and fonts of the WeasyPrint pages (page.py), so the pages join up.
+PAGE_W, PAGE_H = PAGE_WIDTH_PT, PAGE_HEIGHT_PT
+LEFT, RIGHT, TOP, BOTTOM = MARGIN_LEFT_PT, MARGIN_RIGHT_PT, MARGIN_TOP_PT, MARGIN_BOTTOM_PT
 LINE = 9.6  # row pitch, points
-FONT = 7.0  # Courier size, points; a Courier glyph is 0.6 em wide
-HEADING = 11.0
+FONT = LINE_ROW_PT  # Courier size, points; a Courier glyph is 0.6 em wide
+HEADING = SECTION_HEADING_PT
 #: Rows on a page after the heading lines of the first page and the header row.
 ROWS_PER_PAGE = int((PAGE_H - TOP - BOTTOM - 1.5 * LINE) // LINE)
 FIRST_PAGE_ROWS = ROWS_PER_PAGE - 3
@@ -85,8 +102,8 @@ def draw_rows(
 
     pdf = pydyf.PDF()
     fonts = pydyf.Dictionary()
-    for name, base in (("F1", "Courier"), ("F2", "Courier-Bold"), ("F3", "Helvetica"),
-                       ("F4", "Helvetica-Bold")):
+    for name, base in (("F1", ROW_FONT), ("F2", ROW_FONT_BOLD), ("F3", TEXT_FONT),
+                       ("F4", TEXT_FONT_BOLD)):
         font = pydyf.Dictionary({
             "Type": "/Font", "Subtype": "/Type1", "BaseFont": f"/{base}",
             "Encoding": "/WinAnsiEncoding",
@@ -112,7 +129,7 @@ def draw_rows(
             _text(s, "F4", HEADING, LEFT, y, heading)
             y -= LINE * 1.6
             if note:
-                _gray(s, 0.33)
+                _gray(s, FOOTER_GRAY)
                 _text(s, "F3", FONT + 0.5, LEFT, y, note)
                 _gray(s, 0.0)
             y -= LINE
@@ -133,11 +150,11 @@ def draw_rows(
             else:
                 s.show_text_string(_latin(line(row)))
         s.end_text()
-        _gray(s, 0.33)
-        _text(s, "F3", 7.5, LEFT, BOTTOM - 16, title)
+        _gray(s, FOOTER_GRAY)
+        _text(s, "F3", FOOTER_PT, LEFT, BOTTOM - 16, title)
         label = f"Page {page_no} of {total_pages}"
-        width = sum(_HELV.get(ch, 556) for ch in label) * 7.5 / 1000
-        _text(s, "F3", 7.5, PAGE_W - RIGHT - width, BOTTOM - 16, label)
+        width = sum(_HELV.get(ch, 556) for ch in label) * FOOTER_PT / 1000
+        _text(s, "F3", FOOTER_PT, PAGE_W - RIGHT - width, BOTTOM - 16, label)
         pdf.add_object(s)
         page = pydyf.Dictionary({
             "Type": "/Page", "Parent": pdf.pages.reference,
