@@ -308,7 +308,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, *, profile: bool
         reverse_receipt,
     )
     from writeoff_analytics.demo.generate import DEFAULT_END_DATE
-    from writeoff_analytics.engines import duckdb as to_sql
+    from writeoff_analytics.engines import query_params as to_sql
     from writeoff_analytics.queries import load as load_query
 
     rows: list[Row] = []
