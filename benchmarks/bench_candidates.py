@@ -69,8 +69,8 @@ def synthetic_balances(n: int, seed: int = 7) -> pl.DataFrame:
         "not_responsible": pl.Series(rng.random(n) < 0.1),
         "deceased_date": [dt.date(2025, 5, 1) if pat_i % 97 == 0 else None for pat_i in pat],
         "financial_hardship": pl.Series(pat % 53 == 0),
-        "billed_financial_class": [classes[i] if i >= 0 else None for i in billed],
-        "current_financial_class": [classes[i] if i >= 0 else None for i in billed],
+        "patient_financial_class": [classes[i] if i >= 0 else "SELF_PAY" for i in billed],
+        "insurance_financial_class": [classes[i] if i >= 0 else "SELF_PAY" for i in billed],
         "current_payer_role": [int(r) if b >= 0 else None
                                for r, b in zip(rng.integers(1, 4, n), billed, strict=True)],
     }, strict=False)

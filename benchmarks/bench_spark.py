@@ -54,7 +54,7 @@ def _candidates_runner() -> tuple[Callable[..., Any], Callable[..., Any]] | None
     """The DuckDB and Spark candidate functions, when the criteria engine is present."""
     try:
         from writeoff_analytics.candidates import find_candidates
-        from writeoff_analytics.engines.spark import find_candidates_spark
+        from writeoff_analytics.engines.spark_practices import find_candidates_spark
     except ImportError:
         return None
     return find_candidates, find_candidates_spark
@@ -185,7 +185,7 @@ def _spark(
     figures: dict[str, Any], root: Path, master: str, driver_memory: str | None, criteria: Any,
     runner: tuple[Callable[..., Any], Callable[..., Any]] | None,
 ) -> None:
-    from writeoff_analytics.engines.spark import derive_balances
+    from writeoff_analytics.engines.spark_sql import derive_balances
     from writeoff_analytics.spark.read import read_extract
     from writeoff_analytics.spark.session import build_session
 

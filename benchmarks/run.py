@@ -308,7 +308,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, *, profile: bool
         reverse_receipt,
     )
     from writeoff_analytics.demo.generate import DEFAULT_END_DATE
-    from writeoff_analytics.engines import duckdb as to_sql
+    from writeoff_analytics.engines import query_params
     from writeoff_analytics.queries import load as load_query
 
     rows: list[Row] = []
@@ -388,7 +388,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, *, profile: bool
         for engine in ENGINES:
             med[engine], found[engine] = _median_time(
                 lambda e=engine, c=crit: find_candidates(ledger, c, engine=e), args.repeat)
-        params = to_sql.sql_params(crit, as_of)
+        params = query_params.sql_params(crit, as_of)
 
         def one_query(p: dict[str, Any] = params) -> Any:
             with ledger.connect() as con:

@@ -1,4 +1,4 @@
--- derive_charge_balances: (re)builds charge_balances, one row per charge with its balances, current insurance payer and role, and patient flags (LEDGER_FORMAT.md, "Derived quantities").
+-- derive_charge_balances: (re)builds charge_balances, one row per charge with its balances, current insurance payer and role, the financial class of each bucket's payer, and patient flags (LEDGER_FORMAT.md, "Derived quantities").
 -- params: (none)
 CREATE OR REPLACE TABLE charge_balances AS
 WITH
@@ -109,8 +109,11 @@ lines AS (
 )
 SELECT
     l.*,
-    bp.financial_class AS billed_financial_class,
-    cp.financial_class AS current_financial_class,
+    -- docs/DESIGN.md: the payer of a line is the billed payer for its PATIENT balance and the
+    -- current payer for its INSURANCE balance; its class is that payer's, SELF_PAY when it has
+    -- none. Stored here once; every query and engine reads these two columns.
+    coalesce(bp.financial_class, 'SELF_PAY') AS patient_financial_class,
+    coalesce(cp.financial_class, 'SELF_PAY') AS insurance_financial_class,
     r.current_payer_role
 FROM lines AS l
 LEFT JOIN payers AS bp

@@ -21,10 +21,8 @@ lines AS (
         b.location_id,
         -- docs/DESIGN.md: PATIENT -> the billed payer; INSURANCE -> the current payer.
         CASE WHEN $balance_type = 'PATIENT' THEN b.billed_payer_id ELSE b.current_payer_id END AS payer_id,
-        coalesce(
-            CASE WHEN $balance_type = 'PATIENT' THEN b.billed_financial_class ELSE b.current_financial_class END,
-            'SELF_PAY'
-        ) AS financial_class,
+        CASE WHEN $balance_type = 'PATIENT' THEN b.patient_financial_class ELSE b.insurance_financial_class END
+            AS financial_class,
         CASE
             WHEN $balance_type = 'INSURANCE' THEN 'INSURANCE'
             WHEN b.not_responsible THEN 'NOT_RESPONSIBLE'

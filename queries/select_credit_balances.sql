@@ -11,8 +11,7 @@ credits AS (
         b.procedure_code,
         'PATIENT' AS balance_type,
         b.billed_payer_id AS payer_id,
-        CASE WHEN b.billed_payer_id IS NULL THEN 'SELF_PAY' ELSE b.billed_financial_class END
-            AS financial_class,
+        b.patient_financial_class AS financial_class,
         b.patient_balance AS balance,
         b.not_responsible
     FROM charge_balances AS b
@@ -27,8 +26,7 @@ credits AS (
         b.procedure_code,
         'INSURANCE' AS balance_type,
         b.current_payer_id AS payer_id,
-        CASE WHEN b.current_payer_id IS NULL THEN 'SELF_PAY' ELSE b.current_financial_class END
-            AS financial_class,
+        b.insurance_financial_class AS financial_class,
         b.insurance_balance AS balance,
         b.not_responsible
     FROM charge_balances AS b

@@ -25,11 +25,13 @@ classed AS (
         w.payer_id,
         w.amount,
         b.date_of_service,
-        -- DESIGN.md: PATIENT lines -> the class of the billed payer; INSURANCE -> of the current payer.
-        coalesce(
-            CASE WHEN w.bucket = 'PATIENT' THEN b.billed_financial_class ELSE p.financial_class END,
-            'SELF_PAY'
-        ) AS financial_class,
+        -- DESIGN.md: a PATIENT line has the class charge_balances derives for its bucket; an
+        -- INSURANCE line the class of the payer it was written off against (the current payer
+        -- then), or, written off without one, the class charge_balances derives.
+        CASE
+            WHEN w.bucket = 'PATIENT' THEN b.patient_financial_class
+            ELSE coalesce(p.financial_class, b.insurance_financial_class)
+        END AS financial_class,
         (
             SELECT min(x.receipt_no)
             FROM writeoff_lines AS x

@@ -11,12 +11,13 @@ SELECT
     b.procedure_code,
     w.bucket,
     w.payer_id,
-    -- DESIGN.md: the payer of a line is the billed payer for a PATIENT balance (a patient line
-    -- stores no payer_id) and the current payer for INSURANCE; no payer is SELF_PAY.
-    coalesce(
-        CASE WHEN w.bucket = 'PATIENT' THEN b.billed_financial_class ELSE p.financial_class END,
-        'SELF_PAY'
-    ) AS financial_class,
+    -- DESIGN.md: a PATIENT line (it stores no payer_id) has the class charge_balances derives
+    -- for its bucket; an INSURANCE line the class of the payer it was written off against (the
+    -- current payer then), or, written off without one, the class charge_balances derives.
+    CASE
+        WHEN w.bucket = 'PATIENT' THEN b.patient_financial_class
+        ELSE coalesce(p.financial_class, b.insurance_financial_class)
+    END AS financial_class,
     w.amount,
     w.posted_date,
     w.reverses_transaction_id,

@@ -355,7 +355,7 @@ def test_medicaid_secondary_leaves_patient_balances(demo_dir: Path, balances: pl
     )
     lines = (
         _patient_candidates(balances)
-        .filter(pl.col("billed_financial_class") == "MEDICARE", pl.col("not_responsible"))
+        .filter(pl.col("patient_financial_class") == "MEDICARE", pl.col("not_responsible"))
         .join(medicaid_secondary, on="patient_id")
     )
     assert lines.height > 50

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
+import subprocess
+import sys
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import build_ledger
 from writeoff_analytics import Criteria, CriteriaError, find_candidates
+from writeoff_analytics.engines import ENGINES, Engine, load_engine
 
 CLASSES = ["MEDICARE", "MEDICAID", "COMMERCIAL", "OTHER"]
 TYPES = ["INSURANCE_PAYMENT", "INSURANCE_ADJUSTMENT", "TRANSFER", "PATIENT_PAYMENT", "PATIENT_ADJUSTMENT", "REFUND"]
@@ -121,3 +127,56 @@ def test_duckdb_and_polars_find_the_same_lines_and_cents(data):
         assert a.lines.equals(b.lines), (criteria, a.lines, b.lines)
         assert a.groups.equals(b.groups)
         assert a.total == b.total
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_the_class_of_each_buckets_payer_is_derived_once_in_the_balances(tables):
+    # docs/DESIGN.md: PATIENT -> the billed payer's class, INSURANCE -> the current payer's,
+    # SELF_PAY when the line has no such payer; every query and engine reads these columns.
+    ledger = build_ledger(**tables)
+    classes = {p["payer_id"]: p["financial_class"] for p in tables["payers"]}
+    rows = ledger.balances().to_dicts()
+    assert rows
+    for row in rows:
+        assert row["patient_financial_class"] == classes.get(row["billed_payer_id"], "SELF_PAY")
+        assert row["insurance_financial_class"] == classes.get(row["current_payer_id"], "SELF_PAY")
+
+
+def _public_functions(module):
+    return {
+        name: inspect.signature(value)
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")
+    }
+
+
+def test_every_engine_defines_the_same_functions_with_the_same_signatures():
+    assert ENGINES == ("duckdb", "polars", "spark")
+    wanted = {
+        name: inspect.signature(getattr(Engine, name)).replace(
+            parameters=list(inspect.signature(getattr(Engine, name)).parameters.values())[1:]
+        )
+        for name in ("candidate_lines",)
+    }
+    for name in ENGINES:
+        module = load_engine(name)
+        assert module is importlib.import_module(f"writeoff_analytics.engines.{name}")
+        assert _public_functions(module) == wanted, name
+
+
+def test_an_unknown_engine_is_refused_naming_the_known_ones():
+    with pytest.raises(CriteriaError, match="unknown engine sqlite; known: duckdb, polars, spark") as info:
+        load_engine("sqlite")
+    assert info.value.field == "engine"
+
+
+def test_importing_the_package_imports_neither_pyspark_nor_sqlglot():
+    # Both come with the optional spark extra; the registry imports an engine when asked.
+    code = (
+        "import sys, writeoff_analytics, writeoff_analytics.engines, writeoff_analytics.candidates; "
+        "bad = sorted(m for m in ('pyspark', 'sqlglot') if m in sys.modules); "
+        "assert not bad, bad"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

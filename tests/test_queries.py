@@ -52,3 +52,35 @@ def test_names_in_strings_and_comments_are_not_parameters(tmp_path, monkeypatch)
         assert queries.load("select_y").params == ()
     finally:
         queries.load.cache_clear()
+
+
+def test_the_params_header_is_read_once_with_its_types(tmp_path, monkeypatch):
+    (tmp_path / "select_z.sql").write_text(
+        "-- select_z: z.\n-- params: a VARCHAR[], b DECIMAL(18,2), c DATE\nSELECT $a, $b, $c\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(queries, "queries_dir", lambda: tmp_path)
+    queries.load.cache_clear()
+    try:
+        query = queries.load("select_z")
+        assert dict(query.param_types) == {"a": "VARCHAR[]", "b": "DECIMAL(18,2)", "c": "DATE"}
+        assert query.params == ("a", "b", "c")
+    finally:
+        queries.load.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [("a", "parameter a has no declared type"), ("a INTEGER, a DATE", "parameter a is declared twice")],
+)
+def test_a_parameter_without_a_type_or_declared_twice_is_refused(tmp_path, monkeypatch, header, words):
+    (tmp_path / "select_w.sql").write_text(
+        f"-- select_w: w.\n-- params: {header}\nSELECT $a\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(queries, "queries_dir", lambda: tmp_path)
+    queries.load.cache_clear()
+    try:
+        with pytest.raises(QueryError, match=f"select_w.sql: {words}"):
+            queries.load("select_w")
+    finally:
+        queries.load.cache_clear()

@@ -21,10 +21,11 @@ from writeoff_analytics import queries
 from writeoff_analytics.candidates import Candidates, find_candidates
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset, load_presets
-from writeoff_analytics.engines.spark_sql import PRACTICE, add_practice_key, spark_query
+from writeoff_analytics.engines.spark_sql import add_practice_key, spark_query
 from writeoff_analytics.errors import CriteriaError, LedgerError, LedgerFormatError, QueryError
 from writeoff_analytics.ledger.snapshot import replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.spark.read import PRACTICE
 
 # ---------------------------------------------------------------------------------------------
 # The AST transformation (no Spark needed)
@@ -302,13 +303,13 @@ multi_practice = st.dictionaries(
 
 
 def spark_frame(df: Any) -> pl.DataFrame:
-    from writeoff_analytics.engines.spark import to_polars
+    from writeoff_analytics.engines.spark_sql import to_polars
 
     return to_polars(df)
 
 
 def _balances_by_practice(spark: Any, root: Path) -> dict[str, pl.DataFrame]:
-    from writeoff_analytics.engines.spark import derive_balances
+    from writeoff_analytics.engines.spark_sql import derive_balances
     from writeoff_analytics.spark.read import read_extract
 
     extract = read_extract(spark, root)
@@ -349,7 +350,7 @@ def assert_same_candidates(got: Candidates, expected: Candidates) -> None:
 def test_random_ledgers_and_criteria_match_duckdb_practice_by_practice(
     spark: Any, practices: dict[str, dict[str, Rows]], criteria: Criteria
 ) -> None:
-    from writeoff_analytics.engines.spark import find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -364,7 +365,8 @@ def test_random_ledgers_and_criteria_match_duckdb_practice_by_practice(
 def test_demo_split_into_practices_balances_and_every_preset_match_duckdb(
     spark: Any, demo_practices: dict[str, dict[str, pl.DataFrame]], demo_extract: Path
 ) -> None:
-    from writeoff_analytics.engines.spark import derive_balances, find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
+    from writeoff_analytics.engines.spark_sql import derive_balances
     from writeoff_analytics.spark.read import read_extract
 
     ledgers = {}
@@ -397,7 +399,7 @@ def test_demo_split_into_practices_balances_and_every_preset_match_duckdb(
 
 @pytest.mark.spark
 def test_one_practice_is_searched_alone(spark: Any, tmp_path: Path) -> None:
-    from writeoff_analytics.engines.spark import find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
 
     other = {**EXAMPLE_TABLES, "transactions": []}  # same ids, nothing paid: insurance still owes 200.00
     write_extract(tmp_path, {"A": EXAMPLE_TABLES, "B": other})
@@ -552,7 +554,7 @@ def test_a_zip_is_searched_like_its_folder_and_its_unpacked_copy_removed(
     spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from writeoff_analytics.cli import main
-    from writeoff_analytics.engines.spark import find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
 
     folder = tmp_path / "folder"
     write_extract(folder, {"A": EXAMPLE_TABLES, "B": {**EXAMPLE_TABLES, "transactions": []}}, parquet=("charges",))
@@ -673,7 +675,7 @@ def test_driver_memory_must_be_a_size() -> None:
 
 @pytest.mark.spark
 def test_spark_candidates_of_a_practice_commit_into_its_own_store_only(spark: Any, tmp_path: Path) -> None:
-    from writeoff_analytics.engines.spark import find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
     from writeoff_analytics.errors import BatchError
     from writeoff_analytics.reporting import report_receipt
     from writeoff_analytics.spark.practice import commit_practice_batch, load_practice

@@ -128,7 +128,7 @@ def test_medicaid_patient_responsibility_left_once_final_patient_payments_are_se
         D("25.83"),
     ]
     assert set(found["billed_payer_id"]) == {MEDICAID}
-    assert set(found["billed_financial_class"]) == {"MEDICAID"}
+    assert set(found["patient_financial_class"]) == {"MEDICAID"}
     # the same amounts are what Synthea transferred to the patient on Medicaid claims
     claims = _raw("claims").filter(pl.col("PRIMARYPATIENTINSURANCEID") == MEDICAID)["Id"]
     ct = _raw("claims_transactions")

@@ -1,7 +1,10 @@
-"""Candidate lines: what a criteria set would write off in a ledger, on either engine.
+"""Candidate lines: what a criteria set would write off in a ledger, on any engine.
 
-``find_candidates(ledger, criteria, engine="duckdb"|"polars")`` returns a frozen
-:class:`Candidates`; both engines give identical frames (docs/DESIGN.md, "Candidates").
+``find_candidates(ledger, criteria, engine="duckdb"|"polars"|"spark")`` returns a frozen
+:class:`Candidates`; every engine gives identical frames (docs/DESIGN.md, "Candidates").
+This module owns the result (:class:`Candidates`, :data:`LINE_SCHEMA`, :data:`GROUP_SCHEMA`,
+:func:`group_lines`) and the dispatch; the engines (:mod:`writeoff_analytics.engines`) never
+import it back.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics.criteria.model import BalanceType
+from writeoff_analytics.engines import load_engine
 from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.money import PL_MONEY, ZERO
 
@@ -22,8 +26,6 @@ if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
     from writeoff_analytics.ledger.store import Ledger
 
-#: The engines ``find_candidates`` runs on.
-ENGINES = ("duckdb", "polars", "spark")
 #: Payer classes whose money, collected from a patient, may have to go back (refund review).
 MEDICAID_CLASSES = ("MEDICAID", "MEDICAID_MANAGED_CARE")
 
@@ -155,9 +157,10 @@ def find_candidates(
     criteria
         What to look for (CRITERIA.md).
     engine
-        ``"duckdb"`` (the SQL of ``queries/select_candidate_lines.sql``) or ``"polars"``
-        (``criteria/to_polars.py``) or ``"spark"`` (the same SQL file on Spark, over the
-        store's balances: ``spark/engine.py``); all give identical frames.
+        ``"duckdb"`` (the SQL of ``queries/select_candidate_lines.sql``), ``"polars"``
+        (Polars expressions over the store's balances) or ``"spark"`` (the same SQL file on
+        Spark, over the store's balances): a name of ``engines.ENGINES``; all give
+        identical frames.
     today
         The aging date when ``criteria.as_of`` is unset (default: the local date).
 
@@ -183,29 +186,18 @@ def find_candidates(
     >>> c.line_count, c.total
     (1, Decimal('40.00'))
     """
-    from writeoff_analytics.engines import duckdb as to_sql
-    from writeoff_analytics.engines import polars as to_polars
-
-    if engine not in ENGINES:
-        exc = CriteriaError.unknown("engine", [engine], ENGINES, field="engine")
-        raise exc
+    search = load_engine(engine)
     as_of = criteria.resolved_as_of(today)
     # One connection for the whole search: a file store is opened once (it is not free), and
-    # the generation, the payers and the lines are read under the same lock.
-    with ledger.connect() as con:
+    # the generation, the payers and the lines are read under the same lock (the engines'
+    # own ``ledger.connect()`` reuses this one).
+    with ledger.connect():
         ledger.require_loaded()
         if criteria.payer_ids is not None:
             criteria.check_payers(ledger.frame("payers").get_column("payer_id").to_list())
         generation = ledger.generation()
-        if engine == "duckdb":
-            lines = to_sql.candidate_lines(con, criteria, as_of)
-        elif engine == "spark":
-            from writeoff_analytics.engines.spark import store_candidate_lines
-
-            lines = store_candidate_lines(ledger.balances(), criteria, as_of)
-        else:
-            lines = to_polars.candidate_lines(ledger.balances(), criteria, as_of)
-    lines = lines.cast(LINE_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
+        lines = search.candidate_lines(ledger, criteria, as_of)
+    lines = lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA)  # type: ignore[arg-type]  # dict[str, DataType] is accepted
     return Candidates(
         criteria=criteria, as_of=as_of, generation=generation, lines=lines,
         groups=group_lines(lines),

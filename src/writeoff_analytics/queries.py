@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from writeoff_analytics.errors import QueryError
@@ -33,13 +35,33 @@ _COMMENT_RE = re.compile(r"--[^\n]*")
 
 @dataclass(frozen=True)
 class Query:
-    """One named SQL file: its text and the parameters it declares."""
+    """One named SQL file: its text and the parameters it declares.
+
+    Attributes
+    ----------
+    name
+        The file stem.
+    path
+        The file.
+    sql
+        Its text, header included.
+    param_types
+        Each declared parameter, in header order, with its DuckDB type as written
+        (``{"payer_ids": "VARCHAR[]", "dos_from": "DATE"}``).
+    summary
+        What comes back (the first header line).
+    """
 
     name: str
     path: Path
     sql: str
-    params: tuple[str, ...]
+    param_types: Mapping[str, str]
     summary: str
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The declared parameter names, in header order."""
+        return tuple(self.param_types)
 
 
 def queries_dir() -> Path:
@@ -66,7 +88,7 @@ def _parse(path: Path) -> Query:
         msg = f"{path.name}: the first line must be '-- {name}: <what comes back>'"
         raise QueryError(msg)
     summary = lines[0].split(":", 1)[1].strip()
-    declared: list[str] = []
+    declared: dict[str, str] = {}
     seen_params = False
     for line in lines[1:]:
         if not line.startswith("--"):
@@ -75,12 +97,19 @@ def _parse(path: Path) -> Query:
             seen_params = True
             spec = line.split(":", 1)[1].strip()
             if spec and spec != "(none)":
+                # "a VARCHAR[], b DECIMAL(18,2)": split on commas outside parentheses.
                 for item in re.split(r",(?![^()]*\))", spec):
-                    parts = item.split()
-                    if not parts:
+                    pname, _, ptype = item.strip().partition(" ")
+                    if not pname:
                         msg = f"{path.name}: empty entry in the params line"
                         raise QueryError(msg)
-                    declared.append(parts[0])
+                    if not ptype.strip():
+                        msg = f"{path.name}: parameter {pname} has no declared type"
+                        raise QueryError(msg)
+                    if pname in declared:
+                        msg = f"{path.name}: parameter {pname} is declared twice"
+                        raise QueryError(msg)
+                    declared[pname] = ptype.strip()
     if not seen_params:
         msg = f"{path.name}: the header must declare '-- params: name TYPE, ...' (or '(none)')"
         raise QueryError(msg)
@@ -92,7 +121,9 @@ def _parse(path: Path) -> Query:
     if unused := sorted(set(declared) - used):
         msg = f"{path.name}: parameter(s) {', '.join(unused)} declared but not used in the body"
         raise QueryError(msg)
-    return Query(name=name, path=path, sql=text, params=tuple(declared), summary=summary)
+    return Query(
+        name=name, path=path, sql=text, param_types=MappingProxyType(declared), summary=summary
+    )
 
 
 @functools.cache

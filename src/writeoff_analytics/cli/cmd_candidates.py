@@ -21,11 +21,12 @@ import polars as pl
 
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
 from writeoff_analytics._toml import read_toml
-from writeoff_analytics.candidates import ENGINES, find_candidates
+from writeoff_analytics.candidates import find_candidates
 from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli.cmd_spark_candidates import add_driver_memory_option
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
+from writeoff_analytics.engines import ENGINES
 from writeoff_analytics.errors import CriteriaError, LedgerError
 from writeoff_analytics.export.csv import csv_text
 from writeoff_analytics.ledger.store import Ledger

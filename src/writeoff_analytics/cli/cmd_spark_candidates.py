@@ -79,7 +79,7 @@ def add_driver_memory_option(p: argparse.ArgumentParser | argparse._ArgumentGrou
 
 def run_spark(args: argparse.Namespace, criteria: Criteria) -> int:
     """Run ``criteria`` on Spark over ``args.extract``; print one line per practice and a total."""
-    from writeoff_analytics.engines.spark import find_candidates_spark
+    from writeoff_analytics.engines.spark_practices import find_candidates_spark
     from writeoff_analytics.money import ZERO
     from writeoff_analytics.spark.read import is_zip, opened_extract, practice_folders
     from writeoff_analytics.spark.session import build_session

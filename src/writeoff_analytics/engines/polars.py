@@ -1,7 +1,7 @@
-"""Criteria as Polars expressions over the derived balances (the second engine).
+"""The Polars engine: criteria as Polars expressions over the store's derived balances.
 
 The meaning is CRITERIA.md's, line for line the same as ``queries/select_candidate_lines.sql``;
-``tests/test_engine_parity.py`` holds the two engines to identical frames.
+``tests/test_engine_parity.py`` holds the engines to identical frames.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from writeoff_analytics.money import PL_MONEY
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
+    from writeoff_analytics.ledger.store import Ledger
 
 _GROUP_KEY = {
     WriteOffBy.GUARANTOR: pl.coalesce("guarantor_id", "patient_id"),
@@ -50,7 +51,12 @@ def _in(column: str, values: frozenset[str] | None) -> pl.Expr | None:
     return pl.col(column).is_in(sorted(values))
 
 
-def candidate_lines(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) -> pl.DataFrame:
+def candidate_lines(ledger: Ledger, criteria: Criteria, as_of: dt.date) -> pl.DataFrame:
+    """Search the store's balances (cached until its next write); see ``engines.Engine``."""
+    return _search(ledger.balances(), criteria, as_of)
+
+
+def _search(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) -> pl.DataFrame:
     """Return the candidate lines of ``criteria`` from the ``charge_balances`` frame."""
     patient = criteria.balance_type is BalanceType.PATIENT
     billed = pl.col("billed_payer_id").is_not_null()
@@ -63,10 +69,9 @@ def candidate_lines(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) 
     # Filter on the stored columns first and build the text columns (group key, class,
     # responsibility, balance type) for the kept lines only: on a large ledger most lines
     # are not candidates, and building text for all of them cost more than the search.
+    # docs/DESIGN.md: the line's payer and its class, as derive_charge_balances.sql stores them.
     payer = pl.col("billed_payer_id" if patient else "current_payer_id")
-    financial_class = pl.col(
-        "billed_financial_class" if patient else "current_financial_class"
-    ).fill_null("SELF_PAY")
+    financial_class = pl.col("patient_financial_class" if patient else "insurance_financial_class")
     balance = pl.col("patient_balance" if patient else "insurance_balance")
     age_days = (pl.lit(as_of) - pl.col("date_of_service")).dt.total_days().cast(pl.Int32)
     conds: list[pl.Expr] = [balance > 0]  # CRITERIA.md 1

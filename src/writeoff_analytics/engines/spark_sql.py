@@ -1,8 +1,9 @@
-"""Derive the Spark form of a query file from the DuckDB one: SQLGlot plus a practice key.
+"""Our query files on Spark: the Spark form of a DuckDB file (SQLGlot plus a practice key), and running it.
 
-There is one definition of every rule: the DuckDB files of ``queries/``. For Spark, a file
-is (1) transpiled by SQLGlot (``read="duckdb", write="spark"``), then (2) re-parsed as
-Spark SQL and given a **practice key** by :func:`add_practice_key`, an AST transformation:
+This is :mod:`writeoff_analytics.queries` for Spark. There is one definition of every
+rule: the DuckDB files of ``queries/``. For Spark, a file is (1) transpiled by SQLGlot
+(``read="duckdb", write="spark"``), then (2) re-parsed as Spark SQL and given a
+**practice key** by :func:`add_practice_key`, an AST transformation:
 
 - every ``SELECT`` that is not a bare ``*`` gets ``<source>.practice_id`` in its select
   list (``<source>`` = the table, CTE or subquery in its ``FROM``), so every CTE, derived
@@ -23,28 +24,33 @@ subquery, a comma or ``CROSS JOIN``, ``GROUP BY 1``) are refused with a
 :class:`~writeoff_analytics.errors.QueryError` rather than run with a wrong meaning.
 
 ``$name`` parameters become Spark named parameters ``:name`` wrapped in a ``CAST`` to the
-type the file's ``-- params:`` line declares, so a ``None`` (unset filter) or an empty
-list is typed, and values are bound by Spark (``spark.sql(sql, args=...)``), never
-written into the SQL text.
+type the file's ``-- params:`` line declares (:attr:`~writeoff_analytics.queries.Query.param_types`),
+so a ``None`` (unset filter) or an empty list is typed, and values are bound by Spark
+(:func:`run_query`: ``spark.sql(sql, args=...)``), never written into the SQL text.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import polars as pl
 import sqlglot
 from sqlglot import exp
 
 from writeoff_analytics import queries
 from writeoff_analytics.errors import QueryError
+from writeoff_analytics.spark.read import PRACTICE
 
-#: The column added to every key, join and group.
-PRACTICE = "practice_id"
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
 
-_PARAMS_LINE = re.compile(r"^-- params:(.*)$", re.MULTILINE)
+#: Store tables a Spark run starts empty (an extract has no committed write-offs here).
+_STORE_TABLES = ("writeoff_lines",)
 
 
 @dataclass(frozen=True)
@@ -69,28 +75,18 @@ class SparkQuery:
     tables: tuple[str, ...]
 
 
-def declared_param_types(name: str) -> dict[str, str]:
-    """The parameters of query ``name`` with their declared types, as Spark SQL types.
+def spark_param_types(query: queries.Query) -> dict[str, str]:
+    """The declared parameters of ``query`` with their types as Spark SQL types.
 
     Examples
     --------
-    >>> declared_param_types("derive_charge_balances")
-    {}
+    >>> spark_param_types(queries.load("select_credit_balances"))
+    {'balance_type': 'STRING', 'medicaid_classes': 'ARRAY<STRING>'}
     """
-    query = queries.load(name)
-    match = _PARAMS_LINE.search(query.sql)
-    spec = match.group(1).strip() if match else "(none)"
-    out: dict[str, str] = {}
-    if spec and spec != "(none)":
-        # "a VARCHAR[], b DECIMAL(18,2)": split on commas outside parentheses.
-        for item in re.split(r",(?![^()]*\))", spec):
-            pname, _, ptype = item.strip().partition(" ")
-            if not ptype.strip():
-                msg = f"{query.path.name}: parameter {pname} has no declared type"
-                raise QueryError(msg)
-            spark_type = exp.DataType.build(ptype.strip(), dialect="duckdb").sql("spark")
-            out[pname] = spark_type
-    return out
+    return {
+        name: exp.DataType.build(duckdb_type, dialect="duckdb").sql("spark")
+        for name, duckdb_type in query.param_types.items()
+    }
 
 
 @functools.cache
@@ -118,7 +114,7 @@ def spark_query(name: str, table_names: tuple[tuple[str, str], ...] = ()) -> Spa
         added to safely.
     """
     query = queries.load(name)
-    param_types = declared_param_types(name)
+    param_types = spark_param_types(query)
     try:
         spark_text = sqlglot.transpile(query.sql, read="duckdb", write="spark", comments=False)
     except sqlglot.errors.SqlglotError as exc:
@@ -373,3 +369,146 @@ def _rename_tables(tree: exp.Query, names: Mapping[str, str]) -> exp.Query:
         table.set("this", exp.to_identifier(names[original]))
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     return tree
+
+
+# Running ------------------------------------------------------------------------------
+
+
+@functools.cache
+def store_table_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """The columns of a store table with their Spark types, from ``queries/create_store.sql``.
+
+    Examples
+    --------
+    >>> store_table_columns("writeoff_lines")[:2]
+    (('receipt_no', 'STRING'), ('line_no', 'INT'))
+    """
+    for statement in sqlglot.parse(queries.load("create_store").sql, read="duckdb"):
+        if not isinstance(statement, exp.Create) or not isinstance(statement.this, exp.Schema):
+            continue
+        if statement.this.this.name != table:
+            continue
+        columns = [
+            (c.name, c.args["kind"].sql("spark"))
+            for c in statement.this.expressions
+            if isinstance(c, exp.ColumnDef)
+        ]
+        return (*columns, (PRACTICE, "STRING"))
+    msg = f"create_store.sql: no table {table}"
+    raise QueryError(msg)
+
+
+def empty_store_table(spark: SparkSession, table: str) -> DataFrame:
+    """An empty store table, made in the JVM.
+
+    (``createDataFrame([])`` would start Python workers to turn an empty list into rows.)
+    """
+    from pyspark.sql import functions as F
+
+    columns = store_table_columns(table)
+    return spark.range(0).select(*[F.lit(None).cast(kind).alias(name) for name, kind in columns])
+
+
+@contextmanager
+def _views(spark: SparkSession, tables: Mapping[str, DataFrame]) -> Iterator[dict[str, str]]:
+    """Register ``tables`` as temporary views with names unique to this call."""
+    token = uuid.uuid4().hex[:12]
+    names = {name: f"wo_{token}_{name}" for name in tables}
+    try:
+        for name, frame in tables.items():
+            frame.createOrReplaceTempView(names[name])
+        yield names
+    finally:
+        for view in names.values():
+            spark.catalog.dropTempView(view)
+
+
+def run_query(
+    spark: SparkSession, name: str, tables: Mapping[str, DataFrame], /, **params: Any
+) -> DataFrame:
+    """Run query file ``name`` on Spark, practice by practice, with bound parameters.
+
+    Parameters
+    ----------
+    spark
+        The session.
+    name
+        The query's file stem; it runs in the form :func:`spark_query` derives.
+    tables
+        A DataFrame, with a ``practice_id`` column, for every table the query reads
+        (store tables such as ``writeoff_lines`` start empty when not given).
+    **params
+        Exactly the parameters the file declares (``None`` = unset filter). They are bound
+        by Spark as typed literals; no value ever becomes SQL text.
+
+    Raises
+    ------
+    QueryError
+        If the parameters do not match the file, or a table it reads is not given.
+    """
+    query = spark_query(name)
+    declared = set(query.param_types)
+    if set(params) != declared:
+        missing = sorted(declared - set(params))
+        extra = sorted(set(params) - declared)
+        msg = f"{name}.sql on Spark: parameters do not match (missing {missing}; not declared {extra})"
+        raise QueryError(msg)
+    given = dict(tables)
+    for table in query.tables:
+        if table not in given and table in _STORE_TABLES:
+            given[table] = empty_store_table(spark, table)
+    missing_tables = sorted(set(query.tables) - set(given))
+    if missing_tables:
+        msg = f"{name}.sql on Spark reads {', '.join(missing_tables)}, which were not given"
+        raise QueryError(msg)
+    needed = {t: given[t] for t in query.tables}
+    with _views(spark, needed) as names:
+        renamed = spark_query(name, tuple(sorted(names.items())))
+        args = {p: _literal(v, query.param_types[p]) for p, v in params.items()}
+        return spark.sql(renamed.sql, args=args or None)
+
+
+def _literal(value: Any, spark_type: str) -> Column:
+    """A parameter value as a Spark literal column (the SQL casts it to ``spark_type``)."""
+    from pyspark.sql import functions as F
+
+    if value is None:
+        return F.lit(None)
+    if spark_type.upper().startswith("ARRAY"):
+        items = sorted(value) if isinstance(value, set | frozenset) else list(value)
+        return F.array(*[F.lit(v) for v in items])
+    return F.lit(value)
+
+
+def derive_balances(spark: SparkSession, tables: Mapping[str, DataFrame]) -> DataFrame:
+    """Derive ``charge_balances`` (docs/DESIGN.md) for every practice, from the six tables.
+
+    The same ``queries/derive_charge_balances.sql`` the DuckDB store runs, in its Spark
+    form: one row per ``(practice_id, charge_id)`` with the DuckDB columns, then
+    ``practice_id``.
+
+    Parameters
+    ----------
+    spark
+        The session.
+    tables
+        The six contract tables, each with a ``practice_id`` column
+        (:func:`~writeoff_analytics.spark.read.read_extract`).
+
+    Returns
+    -------
+    DataFrame
+        Unordered and lazy; nothing runs until an action.
+    """
+    return run_query(spark, "derive_charge_balances", tables)
+
+
+def to_polars(frame: DataFrame) -> pl.DataFrame:
+    """Collect a Spark DataFrame to Polars through Arrow (``DECIMAL(18,2)`` stays ``Decimal(18, 2)``).
+
+    Never through pandas: money would pass through Python objects or floats there.
+    """
+    table = frame.toArrow()
+    result = pl.from_arrow(table)
+    assert isinstance(result, pl.DataFrame)  # a Table gives a DataFrame
+    return result

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from writeoff_analytics.engines.spark_sql import PRACTICE
 from writeoff_analytics.errors import LedgerError, LedgerFormatError
 from writeoff_analytics.ledger.archive import ZipLimits, check_sizes, open_zip, plan, write
 from writeoff_analytics.ledger.schema import FALSE_WORDS, TABLES, TRUE_WORDS, ColumnType, Table
@@ -38,6 +37,10 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 Format = Literal["auto", "csv", "parquet"]
+
+#: The text column naming each row's practice (from its ``practice=<id>/`` folder); the
+#: Spark form of every query keys its joins and groups by it (``engines/spark_sql.py``).
+PRACTICE = "practice_id"
 
 #: Spark SQL type of each contract type.
 SPARK_TYPES: dict[ColumnType, str] = {
