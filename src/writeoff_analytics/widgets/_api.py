@@ -94,8 +94,7 @@ def describe_batch(batch: Batch, details: Mapping[str, str | None]) -> Batch:
 
 def tick_groups(batch: Batch, group_keys: Collection[str], ticked: bool) -> Batch:
     """The batch with these groups selected or not (``Batch.include_groups`` / ``exclude_groups``)."""
-    keys = sorted(group_keys)
-    return batch.include_groups(keys) if ticked else batch.exclude_groups(keys)
+    return batch.include_groups(group_keys) if ticked else batch.exclude_groups(group_keys)
 
 
 def set_amount(

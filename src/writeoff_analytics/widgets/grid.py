@@ -48,7 +48,7 @@ _STYLE = """<style>
 </style>"""
 
 
-class BatchTrait(t.Instance[Batch]):
+class BatchTrait(t.Instance["Batch | None"]):
     """A trait holding a :class:`Batch` that reports every new object as a change.
 
     ``Batch`` compares by ``batch_key``, a hash of all its lines: traitlets' ``==`` on each

@@ -30,10 +30,10 @@ from writeoff_analytics.money import ZERO, format_money
 from writeoff_analytics.reasons import Reason
 from writeoff_analytics.widgets import _api, criteria_form, summary
 from writeoff_analytics.widgets.criteria_form import LEVEL_WORDS
-from writeoff_analytics.widgets.grid import GroupGrid, style_tag
-from writeoff_analytics.writeoffs.batches import Batch
+from writeoff_analytics.widgets.grid import BatchTrait, GroupGrid, style_tag
 
 if TYPE_CHECKING:
+    from writeoff_analytics.writeoffs.batches import Batch
     from writeoff_analytics.writeoffs.permissions import Config
 
 _CLAIM_STATUSES = (("Closed", "CLOSED"), ("Open", "OPEN"), ("Unchanged", ""))
@@ -87,7 +87,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     criteria = t.Instance(Criteria, allow_none=True)
     candidates = t.Instance(Candidates, allow_none=True)
     #: What will be written off: the candidates' lines as ticked and lowered, the reason.
-    batch = t.Instance(Batch, allow_none=True)
+    batch = BatchTrait(allow_none=True)
     error = t.Unicode("")
     #: Why the reason fields are refused (then the batch keeps its last accepted reason and
     #: approving is blocked until they are fixed).
@@ -121,7 +121,9 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self._build_criteria_panel()
         self._build_results_panel()
         self._build_commit_panel()
-        t.link((self, "batch"), (self.grid, "batch"))  # the grid shows and ticks this batch
+        # The grid shows and ticks this batch: one object in both traits (not ``t.link``,
+        # which compares batches with ``==``, a hash of every line, on each change).
+        self.grid.observe(lambda c: setattr(self, "batch", c["new"]), "batch")
         super().__init__(
             [style_tag(), self.criteria_panel, self.results_panel, self.commit_panel],
             layout=w.Layout(width="100%"),
@@ -385,6 +387,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     @t.observe("batch")
     def _on_batch(self, change: dict[str, Any]) -> None:
         old, new = change["old"], change["new"]
+        self.grid.batch = new  # nothing happens when it came from the grid
         if (old is not None and new is not None and old.candidate_lines is new.candidate_lines
                 and old.excluded is new.excluded and old.amounts is new.amounts):
             return  # only the reason or a detail changed: the same lines and totals

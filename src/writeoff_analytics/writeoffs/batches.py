@@ -75,6 +75,11 @@ def _details(
     }
 
 
+def _strings(values: frozenset[str]) -> pl.Series:
+    """Ids as a String series for ``is_in`` (unsorted: order does not matter there)."""
+    return pl.Series(values=list(values), dtype=pl.String())
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """The lines of a write-off to commit, with its reason, adjustment code, claim status and note.
@@ -278,7 +283,7 @@ class Batch:
         """The selected lines (LINE_SCHEMA), ``writeoff_amount`` as lowered, by group and charge."""
         lines = self.candidate_lines
         if self.excluded:
-            lines = lines.filter(~pl.col("charge_id").is_in(sorted(self.excluded)))
+            lines = lines.filter(~pl.col("charge_id").is_in(_strings(self.excluded)))
         if self.amounts:
             override = pl.DataFrame(
                 {
@@ -331,9 +336,8 @@ class Batch:
 
         A screen asks for the groups of the page it shows, so a big batch is never grouped whole.
         """
-        keys = sorted(frozenset(group_keys))
         rows = (
-            self.lines.filter(pl.col("group_key").is_in(keys))
+            self.lines.filter(pl.col("group_key").is_in(_strings(frozenset(group_keys))))
             .group_by("group_key")
             .agg(pl.col("writeoff_amount").sum().cast(LINE_SCHEMA["writeoff_amount"]))
             .iter_rows()
@@ -416,11 +420,13 @@ class Batch:
 
     def _charge_ids_of_groups(self, group_keys: Iterable[str]) -> frozenset[str]:
         keys = frozenset(group_keys)
-        known = set(self.candidate_lines.get_column("group_key").to_list())
-        if unknown := sorted(keys - known):
+        # Filtered in Polars, unsorted: a screen's "select none" passes every group.
+        rows = self.candidate_lines.filter(pl.col("group_key").is_in(_strings(keys)))
+        found = rows.get_column("group_key").unique()
+        if found.len() < len(keys):
+            unknown = sorted(keys.difference(found.to_list()))
             msg = f"unknown group key(s) {', '.join(unknown)}: not among this batch's candidates."
             raise BatchError(msg)
-        rows = self.candidate_lines.filter(pl.col("group_key").is_in(sorted(keys)))
         return frozenset(rows.get_column("charge_id").to_list())
 
     def _require_known(self, charge_ids: frozenset[str]) -> None:
