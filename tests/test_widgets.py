@@ -162,6 +162,7 @@ def test_clicking_a_row_unticks_its_group_and_totals_follow(screen: MassWriteOff
     screen.grid.rows.index = 2  # E3, as a click in the browser sets it
     assert screen.deselected == frozenset({"E3"})
     assert screen.grid.focus == "E3" and screen.group_box.value == "E3"
+    assert "<td align=right>$80.00</td><td align=right>-</td>" in screen.lines_box.value
     assert screen.grid.rows.index is None
     assert _row_of(screen, "E3").startswith("[ ]")
     assert (screen.selected_groups, screen.selected_lines) == (3, 4)
@@ -189,6 +190,7 @@ def test_lowering_a_line_amount_and_refusing_a_bad_one(screen: MassWriteOff) -> 
     assert screen.set_amount("C2", "20.00")
     assert screen.selected_total == Decimal("195.50")
     assert _row_of(screen, "E2").endswith("$80.00         $50.00")  # write-off 20 + 30
+    assert "<td align=right>$50.00</td><td align=right>$20.00</td>" in screen.lines_box.value
     assert not screen.set_amount("C2", "50.01")
     assert "wo-error" in screen.message and "C2" in screen.message
     assert not screen.set_amount("C2", "abc")

@@ -393,6 +393,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             return  # only the reason or a detail changed: the same lines and totals
         self._hide_confirmation()
         self._recount()
+        if self.group_box.value:
+            self.show_group(self.group_box.value)  # its write-off column follows the batch
 
     @property
     def selected_groups(self) -> int:
@@ -487,7 +489,6 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self._say(str(exc), error=True)
             return False
         self.batch = batch
-        self.show_group(self.group_box.value)
         self._say(f"{charge_id}: write off {format_money(batch.amount_of(charge_id) or ZERO)}.")
         return True
 
@@ -495,7 +496,6 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         """Write off every line's whole balance again."""
         if self.batch is not None:
             self.batch = _api.reset_amounts(self.batch)
-        self.show_group(self.group_box.value)
 
     # -- export ----------------------------------------------------------------------------
 
