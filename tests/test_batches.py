@@ -112,3 +112,56 @@ def test_batch_key_is_stable_and_follows_what_would_be_written(batch, candidates
 def test_batch_is_frozen(batch):
     with pytest.raises(dataclasses.FrozenInstanceError):
         batch.note = "x"  # type: ignore[misc]
+
+
+def test_reason_and_details_change_on_a_copy_checked_as_when_built(batch):
+    lowered = batch.exclude_groups(["E2"]).with_amount("C4", "100.00")
+    custom = lowered.with_details(reason="custom", reason_text=" Board decision 12 ", note=" n ")
+    assert custom.reason is Reason.CUSTOM and custom.reason_text == "Board decision 12"
+    assert custom.note == "n" and custom.adjustment_code is None  # every detail replaced
+    assert custom.lines.equals(lowered.lines) and custom.total == Decimal("152.34")
+    assert lowered.reason is Reason.NO_BALANCE_BILLING and lowered.adjustment_code == "ADJ-7"
+    assert custom != lowered  # the reason is part of what would be written
+    with pytest.raises(BatchError, match="CUSTOM needs its own text"):
+        batch.with_details(reason="CUSTOM", reason_text="  ")
+    with pytest.raises(BatchError, match="FINANCIAL_HARDSHIP needs the reference"):
+        batch.with_details(reason=Reason.FINANCIAL_HARDSHIP)
+    with pytest.raises(BatchError, match="unknown reason 'NICE'"):
+        batch.with_details(reason="NICE")
+    same = batch.with_details(reason="NO_BALANCE_BILLING", adjustment_code="ADJ-7")
+    assert same == batch and same is not batch
+
+
+def test_full_balances_undo_every_lowered_amount_and_keep_the_selection(batch):
+    lowered = batch.exclude_lines(["C2"]).with_amount("C4", "1.00").with_amount("C1", "2.00")
+    full = lowered.with_full_balances()
+    assert full.amounts == {} and full.excluded == frozenset({"C2"})
+    assert full.total == EXPECTED_TOTAL - Decimal("12.34")
+    assert lowered.total == Decimal("28.50")  # the original is untouched
+
+
+def test_what_a_screen_reads_groups_out_line_amounts_and_group_totals(batch):
+    assert batch.excluded_groups == frozenset()
+    fewer = batch.exclude_groups(["E2"]).exclude_lines(["C1"]).with_amount("C2", "2.00")
+    assert fewer.excluded_groups == frozenset({"E2"})  # E1 keeps C2: still ticked
+    assert fewer.exclude_lines(["C2"]).excluded_groups == frozenset({"E1", "E2"})
+    totals = fewer.group_totals(["E1", "E2", "E3"])
+    assert totals == {"E1": Decimal("2.00"), "E3": Decimal("600.00")}
+    assert all(isinstance(v, Decimal) for v in totals.values())
+    assert fewer.group_totals([]) == {}
+    assert fewer.amount_of("C2") == Decimal("2.00") and fewer.amount_of("C4") == Decimal("600.00")
+    assert fewer.amount_of("C1") is None and fewer.amount_of("C3") is None
+    with pytest.raises(BatchError, match="unknown charge id.*C5"):
+        fewer.amount_of("C5")
+
+
+def test_a_batch_reads_back_as_the_candidates_it_would_write_off(batch, candidates):
+    fewer = batch.exclude_groups(["E1"]).with_amount("C4", "100.00")
+    chosen = fewer.to_candidates()
+    assert (chosen.criteria, chosen.as_of, chosen.generation) == (
+        candidates.criteria, candidates.as_of, candidates.generation)
+    assert dict(chosen.lines.select("charge_id", "writeoff_amount").iter_rows()) == {
+        "C3": Decimal("25.50"), "C4": Decimal("100.00")}
+    assert chosen.groups.get_column("group_key").to_list() == ["E2", "E3"]
+    assert chosen.total == fewer.total == Decimal("125.50")
+    assert chosen.lines.schema == candidates.lines.schema

@@ -82,6 +82,12 @@ TABLES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _run_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test in its own folder: a default ``data/...`` lands there, not in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def ledger() -> Ledger:
     return build_ledger(**TABLES)
@@ -156,6 +162,7 @@ def test_clicking_a_row_unticks_its_group_and_totals_follow(screen: MassWriteOff
     screen.grid.rows.index = 2  # E3, as a click in the browser sets it
     assert screen.deselected == frozenset({"E3"})
     assert screen.grid.focus == "E3" and screen.group_box.value == "E3"
+    assert "<td align=right>$80.00</td><td align=right>-</td>" in screen.lines_box.value
     assert screen.grid.rows.index is None
     assert _row_of(screen, "E3").startswith("[ ]")
     assert (screen.selected_groups, screen.selected_lines) == (3, 4)
@@ -183,10 +190,11 @@ def test_lowering_a_line_amount_and_refusing_a_bad_one(screen: MassWriteOff) -> 
     assert screen.set_amount("C2", "20.00")
     assert screen.selected_total == Decimal("195.50")
     assert _row_of(screen, "E2").endswith("$80.00         $50.00")  # write-off 20 + 30
+    assert "<td align=right>$50.00</td><td align=right>$20.00</td>" in screen.lines_box.value
     assert not screen.set_amount("C2", "50.01")
     assert "wo-error" in screen.message and "C2" in screen.message
     assert not screen.set_amount("C2", "abc")
-    assert screen.amounts == {"C2": Decimal("20.00")}
+    assert screen.batch is not None and screen.batch.amounts == {"C2": Decimal("20.00")}
     screen.reset_amounts()
     assert screen.selected_total == Decimal("225.50")
 
@@ -200,7 +208,8 @@ def test_sort_and_paging_with_many_groups(tmp_path: Path) -> None:
         charges=[{"charge_id": f"C{i:04d}", "encounter_id": f"E{i:04d}",
                   "charge_amount": f"{i + 1}.00", "posted_date": "2026-01-01"} for i in range(n)],
     )
-    s = MassWriteOff(ledger, user="ana", receipts_dir=tmp_path)
+    s = MassWriteOff(ledger, user="ana", receipts_dir=tmp_path,
+                     reports_dir=tmp_path / "reports")
     assert s.selected_groups == n and s.selected_total == Decimal(n * (n + 1) // 2)
     assert s.grid.page_count == 17 and len(s.grid.rows.options) == 15
     s.grid.next_btn.click()
@@ -261,13 +270,15 @@ def test_export_csv_escapes_formulas_and_pdf_is_written(screen: MassWriteOff) ->
 
 
 def test_patient_view_is_prefiltered_by_encounter(ledger: Ledger, tmp_path: Path) -> None:
-    s = MassWriteOff(ledger, patient_id="001", user="ana", receipts_dir=tmp_path)
+    s = MassWriteOff(ledger, patient_id="001", user="ana", receipts_dir=tmp_path,
+                     reports_dir=tmp_path / "reports")
     assert s.fields["write_off_by"].value == "ENCOUNTER"
     assert s.criteria is not None and s.criteria.patient_ids == frozenset({"001"})
     assert s.selected_total == Decimal("120.00")
     s.apply_preset("bad-debt")  # a preset keeps the patient filter
     assert s.criteria is not None and s.criteria.patient_ids == frozenset({"001"})
-    e = MassWriteOff(ledger, encounter_id="E3", user="ana", receipts_dir=tmp_path)
+    e = MassWriteOff(ledger, encounter_id="E3", user="ana", receipts_dir=tmp_path,
+                     reports_dir=tmp_path / "reports")
     assert e.selected_total == Decimal("80.00") and e.selected_groups == 1
 
 
@@ -330,7 +341,8 @@ def test_receipt_manifest_is_json(screen: MassWriteOff) -> None:
 
 def test_approver_hint_follows_the_second_approver_limit(ledger: Ledger, tmp_path: Path) -> None:
     config = Config(users={"ana": frozenset(Permission)}, second_approver_over=Decimal("100.00"))
-    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path, config=config)
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path,
+                     reports_dir=tmp_path / "reports", config=config)
     assert s.approver_box.placeholder == "required: over $100.00"  # 225.50 selected
     s.apply_preset("no-balance-billing")
     s.grid.rows.index = 1  # untick E2: 40.00 left
@@ -345,7 +357,8 @@ def test_commit_over_the_limit_needs_an_approver_who_may_approve(
                "bob": frozenset({Permission.MASS_WRITE_OFF})},
         second_approver_over=Decimal("100.00"),
     )
-    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path, config=config)
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana", receipts_dir=tmp_path,
+                     reports_dir=tmp_path / "reports", config=config)
     assert s.commit() is None
     assert "second-approver limit" in s.message and "wo-error" in s.message
     s.approver_box.value = "bob"
@@ -356,3 +369,76 @@ def test_commit_over_the_limit_needs_an_approver_who_may_approve(
     s.approver_box.value = "sam"
     receipt = s.commit()
     assert receipt is not None and receipt.total == Decimal("225.50")
+
+
+def test_the_screen_holds_one_batch_and_undo_is_the_one_before(screen: MassWriteOff) -> None:
+    first = screen.batch
+    assert first is not None and first.total == screen.selected_total == Decimal("225.50")
+    screen.grid.toggle("E3")
+    unticked = screen.batch
+    assert unticked is not None and unticked is not first
+    assert unticked.excluded_groups == frozenset({"E3"}) == screen.deselected
+    assert first.excluded == frozenset()  # the batch before is untouched
+    assert screen.set_amount("C2", "20.00")
+    lowered = screen.batch
+    assert lowered is not None and lowered.amounts == {"C2": Decimal("20.00")}
+    assert unticked.amounts == {}
+    assert screen.selected_total == lowered.total == Decimal("115.50")
+    assert screen.totals_box.value == "3 encounters · 4 lines · $115.50 selected of $225.50"
+    screen.batch = unticked  # undo the amount
+    assert screen.selected_total == Decimal("145.50")
+    assert _row_of(screen, "E2").endswith("$80.00         $80.00")
+    assert screen.approve_btn.description == "Write off 3 encounters, $145.50"
+    screen.batch = first  # undo the tick
+    assert screen.deselected == frozenset() and _row_of(screen, "E3").startswith("[x]")
+    assert screen.selected_total == Decimal("225.50")
+
+
+def test_amount_of_a_line_in_an_unticked_group_ticks_the_group(screen: MassWriteOff) -> None:
+    screen.grid.toggle("E2")
+    assert screen.set_amount("C3", "10.00")
+    assert screen.deselected == frozenset() and screen.selected_total == Decimal("205.50")
+    assert "C3: write off $10.00." in screen.message
+    assert not screen.set_amount("C9", "1.00")
+    assert "unknown charge id(s) C9" in screen.message
+
+
+def test_the_reason_makes_a_new_batch_and_a_refused_one_blocks_the_commit(
+    screen: MassWriteOff,
+) -> None:
+    before = screen.batch
+    screen.reason_box.value = Reason.BAD_DEBT.value
+    batch = screen.batch
+    assert batch is not None and batch is not before and batch.reason is Reason.BAD_DEBT
+    assert before is not None and batch.lines.equals(before.lines)
+    screen.note_box.value = " quarterly "
+    assert screen.batch is not None and screen.batch.note == "quarterly"
+    screen.reason_box.value = Reason.CUSTOM.value
+    assert screen.reason_error.startswith("reason CUSTOM needs its own text")
+    assert "wo-error" in screen.reason_error_box.value and screen.approve_btn.disabled
+    assert screen.batch.reason is Reason.BAD_DEBT  # the last accepted reason, never committed
+    assert screen.commit() is None and "CUSTOM needs its own text" in screen.message
+    screen.grid.toggle("E1")  # ticks and searches go on while the reason is refused
+    screen.set_fields(min_age_days="100")  # E4 (61 days) goes
+    assert screen.reason_error and screen.selected_total == Decimal("200.00")
+    screen.grid.toggle("E1")
+    screen.custom_reason_box.value = "Board decision 12"
+    assert screen.reason_error == "" and not screen.approve_btn.disabled
+    committed = screen.batch
+    assert committed is not None and committed.reason_text == "Board decision 12"
+    assert committed.note == "quarterly" and committed.total == Decimal("160.00")
+    receipt = screen.commit()
+    assert receipt is not None and receipt.total == Decimal("160.00")
+    manifest = json.loads(next(p for p in receipt.files if p.suffix == ".json").read_text())
+    assert manifest["batch_key"] == committed.batch_key  # the screen's batch, as it stood
+    assert manifest["reason"] == {"code": "CUSTOM", "text": "Board decision 12"}
+
+
+def test_default_folders_are_under_the_working_folder_never_the_checkout(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    s = MassWriteOff(ledger, as_of=AS_OF, user="ana")  # the working folder is tmp_path
+    receipt = s.commit()
+    assert receipt is not None
+    assert all(p.resolve().parent == tmp_path / "data" / "receipts" for p in receipt.files)
+    assert (tmp_path / "data" / "reports" / "WO-000001.html").is_file()

@@ -94,9 +94,8 @@ def test_history_notebook_finds_opens_and_reverses_a_receipt(
     _api.load(ledger, root / "data" / "demo", lambda stage, fraction: None)
     found = _api.find(ledger, criteria_from_preset("small-balance", as_of="2026-11-01"))
     receipt = _api.commit(
-        ledger, found, excluded=(), amounts={}, reason=Reason.SMALL_BALANCE, reason_text=None,
-        fields={}, user="ana", approver=None, receipts_dir=root / "data" / "receipts",
-        config=_api.default_config("ana"),
+        ledger, _api.start_batch(found, {"reason": Reason.SMALL_BALANCE.value}), user="ana",
+        approver=None, receipts_dir=root / "data" / "receipts", config=_api.default_config("ana"),
     )
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     try:

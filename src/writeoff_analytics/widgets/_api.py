@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from writeoff_analytics.candidates import find_candidates, find_credit_balances
 from writeoff_analytics.ledger.load import load_extract
-from writeoff_analytics.reasons import Reason
 from writeoff_analytics.reporting import report_candidates, report_receipt
+from writeoff_analytics.writeoffs import permissions
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
 from writeoff_analytics.writeoffs.permissions import Config, load_config
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
     from writeoff_analytics.ledger.snapshot import ImportReport
     from writeoff_analytics.ledger.store import Ledger
-
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,14 @@ def default_config(user: str) -> Config:
     return load_config(user=user)
 
 
-def approval_limit(config: object) -> Decimal | None:
-    """Over which total a second approver is needed (``Config.second_approver_over``)."""
-    limit = getattr(config, "second_approver_over", None)
-    return limit if isinstance(limit, Decimal) else None
+def current_user() -> str:
+    """Who runs the kernel (``current_user``)."""
+    return permissions.current_user()
+
+
+def needs_second_approver(config: Config, total: Decimal) -> bool:
+    """Whether a batch of ``total`` needs a second approver (``Config.needs_second_approver``)."""
+    return config.needs_second_approver(total)
 
 
 def find(ledger: Ledger, criteria: Criteria, *, engine: str = "duckdb") -> Candidates:
@@ -71,47 +74,68 @@ def credit_balances(ledger: Ledger, balance_type: str) -> pl.DataFrame:
     return find_credit_balances(ledger, balance_type=balance_type)
 
 
-def check_amount(candidates: Candidates, charge_id: str, amount: Decimal) -> None:
-    """Refuse an amount that a batch refuses for this line (``Batch.with_amount``)."""
-    Batch.from_candidates(candidates, reason=Reason.ADMINISTRATIVE).with_amount(charge_id, amount)
+def start_batch(candidates: Candidates, details: Mapping[str, str | None]) -> Batch:
+    """Every candidate line at its full balance, with a reason and details (``Batch.from_candidates``).
+
+    ``details`` are ``reason``, ``reason_text``, ``adjustment_code``, ``claim_status``,
+    ``note`` and ``determination_reference``.
+    """
+    reason = details.get("reason") or ""
+    rest = {k: v for k, v in details.items() if k != "reason"}
+    return Batch.from_candidates(candidates, reason=reason, **rest)
+
+
+def describe_batch(batch: Batch, details: Mapping[str, str | None]) -> Batch:
+    """The batch with another reason and details (``Batch.with_details``); see :func:`start_batch`."""
+    reason = details.get("reason") or ""
+    rest = {k: v for k, v in details.items() if k != "reason"}
+    return batch.with_details(reason=reason, **rest)
+
+
+def tick_groups(batch: Batch, group_keys: Collection[str], ticked: bool) -> Batch:
+    """The batch with these groups selected or not (``Batch.include_groups`` / ``exclude_groups``)."""
+    return batch.include_groups(group_keys) if ticked else batch.exclude_groups(group_keys)
+
+
+def set_amount(
+    batch: Batch, charge_id: str, amount: Decimal | str, *, tick_group: str | None = None
+) -> Batch:
+    """The batch writing off ``amount`` of one line (``Batch.with_amount``).
+
+    ``tick_group``: a deselected group to select first (the line's own).
+    """
+    if tick_group is not None:
+        batch = batch.include_groups([tick_group])
+    return batch.with_amount(charge_id, amount)
+
+
+def reset_amounts(batch: Batch) -> Batch:
+    """The batch writing off every line's whole balance (``Batch.with_full_balances``)."""
+    return batch.with_full_balances()
 
 
 def commit(
     ledger: Ledger,
-    candidates: Candidates,
+    batch: Batch,
     *,
-    excluded: Collection[str],
-    amounts: Mapping[str, Decimal],
-    reason: Reason,
-    reason_text: str | None,
-    fields: Mapping[str, str | None],
     user: str,
     approver: str | None,
     receipts_dir: Path,
     config: Config,
 ) -> ReceiptView:
-    """Build the batch and commit it (``Batch.from_candidates`` ... ``commit_batch``).
-
-    ``fields`` are the batch's ``adjustment_code``, ``claim_status``, ``note`` and
-    ``determination_reference``.
-    """
-    batch = Batch.from_candidates(candidates, reason=reason, reason_text=reason_text, **fields)
-    if excluded:
-        batch = batch.exclude_groups(sorted(excluded))
-    for charge_id, amount in sorted(amounts.items()):
-        batch = batch.with_amount(charge_id, amount)
+    """Commit the batch (``commit_batch``)."""
     receipt = commit_batch(
         ledger, batch, user=user, approver=approver, receipts_dir=receipts_dir, config=config
     )
     return ReceiptView.of(receipt)
 
 
-def export_candidates(
-    ledger: Ledger, candidates: Candidates, path: Path, kind: Literal["csv", "pdf"]
+def export_batch(
+    ledger: Ledger, batch: Batch, path: Path, kind: Literal["csv", "pdf"]
 ) -> Path:
-    """Write the candidate list as CSV or PDF (``report_candidates(...).save``)."""
+    """Write the batch's lines as a candidate list, CSV or PDF (``report_candidates(...).save``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return report_candidates(candidates, ledger=ledger).save(path, kind)
+    return report_candidates(batch.to_candidates(), ledger=ledger).save(path, kind)
 
 
 def receipt_report(ledger: Ledger, receipt_no: str, path: Path) -> Path:

@@ -2,15 +2,16 @@
 
 The browser only ever holds one page (``page_size`` rows, rendered in one ``Select``), so
 100,000 groups cost what 20 do; sorting, searching and paging run in Polars in the kernel.
-Ticks are kept as the frozenset of *deselected* group keys (every group starts ticked).
-Clicking a row ticks or unticks it and makes it the ``focus`` (whose lines the screen shows).
+The ticks are the grid's ``batch`` (:class:`~writeoff_analytics.writeoffs.batches.Batch`):
+a group is ticked while it has a selected line, and ticking makes a new batch
+(``Batch.include_groups`` / ``exclude_groups``). Clicking a row ticks or unticks it and makes
+it the ``focus`` (whose lines the screen shows).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as w
@@ -19,6 +20,8 @@ import traitlets as t
 
 from writeoff_analytics.candidates import GROUP_SCHEMA
 from writeoff_analytics.money import format_money
+from writeoff_analytics.widgets import _api
+from writeoff_analytics.writeoffs.batches import Batch
 
 #: Sortable columns and their labels.
 SORTS = {
@@ -45,6 +48,28 @@ _STYLE = """<style>
 </style>"""
 
 
+class BatchTrait(t.Instance["Batch | None"]):
+    """A trait holding a :class:`Batch` that reports every new object as a change.
+
+    ``Batch`` compares by ``batch_key``, a hash of all its lines: traitlets' ``==`` on each
+    assignment would hash 100,000 lines per tick, and a batch equal to the one before (a
+    group ticked back) must still redraw.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Batch, **kwargs)
+
+    def set(self, obj: t.HasTraits, value: Any) -> None:
+        """Store ``value``; notify unless it is the very object held."""
+        name = self.name
+        assert name is not None  # set on the class by traitlets
+        new = self._validate(obj, value)
+        old = obj._trait_values.get(name, self.default_value)
+        obj._trait_values[name] = new
+        if new is not old:
+            obj._notify_trait(name, old, new)
+
+
 def style_tag() -> w.HTML:
     """The small stylesheet every writeoff widget shares (monospace grid, red errors)."""
     return w.HTML(_STYLE, layout=w.Layout(height="0px", margin="0"))
@@ -61,7 +86,8 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
         Rows per page.
     """
 
-    deselected = t.Instance(frozenset, args=())
+    #: What is ticked: a group with a selected line (the screen links its own ``batch``).
+    batch = BatchTrait(allow_none=True)
     focus = t.Unicode(None, allow_none=True)
     page = t.Int(0)
     page_size = t.Int(15)
@@ -73,7 +99,6 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     def __init__(self, level: str = "Group", page_size: int = 15, **kwargs: Any) -> None:
         self._groups = pl.DataFrame(schema=GROUP_SCHEMA)
         self._view = self._groups
-        self._writeoff: Mapping[str, Decimal] = {}
         self._busy = False
         self.search_box = w.Text(
             placeholder="search group or patient id", continuous_update=False,
@@ -116,18 +141,16 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     # -- data --------------------------------------------------------------------------
 
     def set_groups(self, groups: pl.DataFrame, level: str) -> None:
-        """Show new groups (all ticked, first page)."""
+        """Show new groups (first page); their ticks come from ``batch``."""
         self._groups = groups
-        self._writeoff = {}
         self.level = level
         self.focus = None
-        self.deselected = frozenset()
         self._rebuild_view(page=0)
 
-    def set_writeoff_totals(self, totals: Mapping[str, Decimal]) -> None:
-        """Write-off totals of groups whose line amounts were lowered (others: their balance)."""
-        self._writeoff = dict(totals)
-        self.render()
+    @property
+    def deselected(self) -> frozenset[str]:
+        """The group keys unticked (``Batch.excluded_groups``)."""
+        return frozenset() if self.batch is None else self.batch.excluded_groups
 
     @property
     def view_keys(self) -> list[str]:
@@ -143,15 +166,13 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
 
     def toggle(self, key: str) -> None:
         """Tick an unticked group or untick a ticked one."""
-        if key in self.deselected:
-            self.deselected = self.deselected - {key}
-        else:
-            self.deselected = self.deselected | {key}
+        self.set_ticked([key], key in self.deselected)
 
     def set_ticked(self, keys: Iterable[str], ticked: bool) -> None:
-        """Tick (or untick) the given groups."""
+        """Tick (or untick) the given groups: a new ``batch``."""
         keys = frozenset(keys)
-        self.deselected = self.deselected - keys if ticked else self.deselected | keys
+        if self.batch is not None and keys:
+            self.batch = _api.tick_groups(self.batch, keys, ticked)
 
     def select_all(self) -> None:
         """Tick every group the search shows (all groups without a search)."""
@@ -176,7 +197,7 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
                 box.value = getattr(self, name)
         self._rebuild_view(page=0)
 
-    @t.observe("page", "deselected", "page_size")
+    @t.observe("page", "batch", "page_size")
     def _on_page_change(self, change: dict[str, Any]) -> None:
         self.render()
 
@@ -199,6 +220,7 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
         """Draw the current page."""
         start = self.page * self.page_size
         rows = self._view.slice(start, self.page_size).to_dicts()
+        writeoff = {} if self.batch is None else self.batch.group_totals(r["group_key"] for r in rows)
         width = max([len(self.level), *(len(r["group_key"]) for r in rows)])
         self.head.value = (
             '<div class="wo-grid-head">'
@@ -209,13 +231,11 @@ class GroupGrid(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
         options = []
         for r in rows:
             key = r["group_key"]
-            ticked = key not in self.deselected
-            writeoff = self._writeoff.get(key, r["balance_total"]) if ticked else None
             options.append((
-                _line("[x]" if ticked else "[ ]", key, r["patient_id"] or "(several)",
+                _line("[x]" if key in writeoff else "[ ]", key, r["patient_id"] or "(several)",
                       str(r["first_date_of_service"]), str(r["max_age_days"]),
                       str(r["line_count"]), format_money(r["balance_total"]),
-                      "-" if writeoff is None else format_money(writeoff), width),
+                      format_money(writeoff[key]) if key in writeoff else "-", width),
                 key,
             ))
         self._busy = True

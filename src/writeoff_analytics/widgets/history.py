@@ -7,7 +7,6 @@ Each button calls one function of :mod:`._api` and shows the result or the
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import html
 import os
 from pathlib import Path
@@ -70,7 +69,7 @@ class HistoryBrowser(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hi
         config: Config | None = None,
     ) -> None:
         self.ledger = ledger
-        self.user = user or getpass.getuser()
+        self.user = user or _api.current_user()
         self.receipts_dir = Path(receipts_dir)
         self.config = config if config is not None else _api.default_config(self.user)
         self.receipt_box = w.Text(description="Receipt #", placeholder="WO-000001")

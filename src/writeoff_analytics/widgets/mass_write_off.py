@@ -3,16 +3,16 @@
 Thin by design (STYLE.md, "Reports and widgets"): the state lives in traitlets, and each
 handler calls one function of :mod:`._api`, which calls one public function of the package,
 and shows the result or the :class:`~writeoff_analytics.errors.WriteoffError` message.
+What will be written off is one frozen :class:`~writeoff_analytics.writeoffs.batches.Batch`
+in the ``batch`` trait: ticks, lowered amounts and the reason each make a new one (so undo
+is setting the previous one back), the totals are read from it, and commit sends it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import getpass
 import html
 import os
-import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -22,40 +22,20 @@ import ipywidgets as w
 import polars as pl
 import traitlets as t
 
-from writeoff_analytics.aging import amount_by_aging
-from writeoff_analytics.candidates import GROUP_SCHEMA, Candidates, group_lines
-from writeoff_analytics.criteria.model import (
-    FINANCIAL_CLASSES,
-    BalanceType,
-    Criteria,
-    Responsibility,
-    Role,
-    WriteOffBy,
-)
+from writeoff_analytics.candidates import GROUP_SCHEMA, Candidates
+from writeoff_analytics.criteria.model import BalanceType, Criteria, WriteOffBy
 from writeoff_analytics.criteria.presets import Preset, load_presets
-from writeoff_analytics.errors import BatchError, WriteoffError
-from writeoff_analytics.money import PL_MONEY, ZERO, format_money, parse_money
+from writeoff_analytics.errors import WriteoffError
+from writeoff_analytics.money import ZERO, format_money
 from writeoff_analytics.reasons import Reason
-from writeoff_analytics.widgets import _api
-from writeoff_analytics.widgets.grid import GroupGrid, style_tag
+from writeoff_analytics.widgets import _api, criteria_form, summary
+from writeoff_analytics.widgets.criteria_form import LEVEL_WORDS
+from writeoff_analytics.widgets.grid import BatchTrait, GroupGrid, style_tag
 
 if TYPE_CHECKING:
+    from writeoff_analytics.writeoffs.batches import Batch
     from writeoff_analytics.writeoffs.permissions import Config
 
-#: Words for one group at each level (singular, plural).
-LEVEL_WORDS = {
-    WriteOffBy.GUARANTOR: ("guarantor", "guarantors"),
-    WriteOffBy.PATIENT: ("patient", "patients"),
-    WriteOffBy.ENCOUNTER: ("encounter", "encounters"),
-    WriteOffBy.PROCEDURE_LINE: ("line", "lines"),
-}
-
-_RESPONSIBILITY_LABELS = {
-    Responsibility.NOT_RESPONSIBLE: "Not responsible only",
-    Responsibility.SELF_PAY: "Self pay only",
-    Responsibility.AFTER_INSURANCE: "After insurance (all)",
-    Responsibility.AFTER_INSURANCE_PATIENT_RESPONSIBLE: "After insurance, patient responsible",
-}
 _CLAIM_STATUSES = (("Closed", "CLOSED"), ("Open", "OPEN"), ("Unchanged", ""))
 _TEXT = {"continuous_update": False}
 _WIDE = {"description_width": "initial"}
@@ -106,12 +86,12 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
 
     criteria = t.Instance(Criteria, allow_none=True)
     candidates = t.Instance(Candidates, allow_none=True)
+    #: What will be written off: the candidates' lines as ticked and lowered, the reason.
+    batch = BatchTrait(allow_none=True)
     error = t.Unicode("")
-    amounts = t.Dict()
-    selected_groups = t.Int(0)
-    selected_lines = t.Int(0)
-    selected_total = t.Instance(Decimal, args=("0.00",))
-    total = t.Instance(Decimal, args=("0.00",))
+    #: Why the reason fields are refused (then the batch keeps its last accepted reason and
+    #: approving is blocked until they are fixed).
+    reason_error = t.Unicode("")
     receipt = t.Instance(_api.ReceiptView, allow_none=True)
     message = t.Unicode("")
 
@@ -131,7 +111,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     ) -> None:
         self.ledger = ledger
         self.engine = engine
-        self.user = user or getpass.getuser()
+        self.user = user or _api.current_user()
         self.receipts_dir = Path(receipts_dir)
         self.reports_dir = Path(reports_dir)
         self.config = config if config is not None else _api.default_config(self.user)
@@ -141,13 +121,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self._build_criteria_panel()
         self._build_results_panel()
         self._build_commit_panel()
+        # The grid shows and ticks this batch: one object in both traits (not ``t.link``,
+        # which compares batches with ``==``, a hash of every line, on each change).
+        self.grid.observe(lambda c: setattr(self, "batch", c["new"]), "batch")
         super().__init__(
             [style_tag(), self.criteria_panel, self.results_panel, self.commit_panel],
             layout=w.Layout(width="100%"),
         )
         self.add_class("wo-mass-write-off")
         self._filling = True
-        self.fields["as_of"].value = _widget_value("as_of", as_of)
+        self.fields["as_of"].value = criteria_form.widget_value("as_of", as_of)
         self._filling = False
         if patient_id or encounter_id:
             self._filling = True
@@ -160,46 +143,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     # -- building ------------------------------------------------------------------------
 
     def _build_criteria_panel(self) -> None:
-        payers = self.ledger.frame("payers").sort("payer_id")
-        short = {"layout": w.Layout(width="150px")}
-        f: dict[str, w.ValueWidget] = {
-            "balance_type": w.ToggleButtons(
-                options=[("Patient", "PATIENT"), ("Insurance", "INSURANCE")],
-                description="Balance type", style={"button_width": "90px"},
-            ),
-            "write_off_by": w.Dropdown(
-                options=[(v[0].capitalize(), k.value) for k, v in LEVEL_WORDS.items()],
-                value="ENCOUNTER", description="Write off by",
-            ),
-            "responsibility": w.Dropdown(
-                options=[("All", "")] + [(v, k.value) for k, v in _RESPONSIBILITY_LABELS.items()],
-                description="Responsibility", style=_WIDE,
-            ),
-            "role": w.Dropdown(options=[r.value.capitalize() for r in Role], description="Role"),
-            "payer_ids": w.SelectMultiple(
-                options=[(f"{r['payer_id']}  {r['payer_name'] or ''}", r["payer_id"])
-                         for r in payers.to_dicts()],
-                rows=4, description="Payers", layout=w.Layout(width="420px"),
-            ),
-            "financial_classes": w.SelectMultiple(
-                options=sorted(FINANCIAL_CLASSES), rows=4, description="Fin. class"
-            ),
-            "dos_from": w.DatePicker(description="DOS from"),
-            "dos_to": w.DatePicker(description="to"),
-            "min_age_days": w.Text(description="Age ≥ days", **_TEXT, **short),
-            "max_age_days": w.Text(description="Age ≤ days", **_TEXT, **short),
-            "min_balance": w.Text(description="Balance ≥", **_TEXT, **short),
-            "max_balance": w.Text(description="Balance ≤", **_TEXT, **short),
-            "min_days_since_patient_payment": w.Text(
-                description="No patient payment in", placeholder="days", style=_WIDE, **_TEXT,
-                layout=w.Layout(width="220px"),
-            ),
-            "patient_ids": w.Text(description="Patient", placeholder="id(s)", **_TEXT),
-            "encounter_ids": w.Text(description="Encounter", placeholder="id(s)", **_TEXT),
-            "deceased": w.Checkbox(description="Deceased", indent=False),
-            "financial_hardship": w.Checkbox(description="Hardship", indent=False),
-            "as_of": w.DatePicker(description="As of"),
-        }
+        f = criteria_form.criteria_fields(self.ledger.frame("payers"))
         for name, box in f.items():
             box.observe(self._on_field_change, "value")
             box.add_class(f"wo-{name.replace('_', '-')}")
@@ -234,7 +178,6 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.credits_btn.observe(lambda c: self.show_credits(c["new"]), "value")
         self.credits_list = w.HTML()
         self.grid = GroupGrid()
-        self.grid.observe(self._on_ticks, "deselected")
         self.grid.observe(self._on_focus, "focus")
         self.export_csv_btn = w.Button(description="Export CSV", icon="download")
         self.export_pdf_btn = w.Button(description="Export PDF", icon="file-pdf")
@@ -273,14 +216,16 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             description="Reason", layout=w.Layout(width="640px"),
         )
         self.custom_reason_box = w.Text(placeholder="custom reason", disabled=True)
-        self.reason_box.observe(self._on_reason, "value")
         self.adjustment_box = w.Text(description="Adj. code", placeholder="WO-NBB")
         self.claim_status_box = w.Dropdown(options=list(_CLAIM_STATUSES),
                                            description="Claim status", style=_WIDE)
         self.note_box = w.Text(description="Note", layout=w.Layout(width="640px"))
         self.determination_box = w.Text(description="Determination ref.", style=_WIDE,
                                         placeholder="hardship only", disabled=True)
-        limit = _api.approval_limit(self.config)
+        for box in self._detail_boxes():
+            box.observe(self._on_details, "value")
+        self.reason_error_box = w.HTML()
+        limit = self.config.second_approver_over
         self.approver_box = w.Text(
             description="Approver",
             placeholder="not needed" if limit is None else f"over {format_money(limit)}",
@@ -302,6 +247,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.commit_panel = w.VBox([
             w.HTML("<b>Approve and commit</b>"),
             w.HBox([self.reason_box, self.custom_reason_box]),
+            self.reason_error_box,
             w.HBox([self.adjustment_box, self.claim_status_box, self.approver_box]),
             w.HBox([self.note_box, self.determination_box]),
             self.approve_btn,
@@ -314,23 +260,15 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
 
     def field_values(self) -> dict[str, Any]:
         """The criteria fields as typed (text as text: ``Criteria`` checks and coerces it)."""
-        v = {name: box.value for name, box in self.fields.items()}
-        insurance = v["balance_type"] == BalanceType.INSURANCE.value
-        v["responsibility"] = None if insurance or not v["responsibility"] else v["responsibility"]
-        v["role"] = v["role"].upper() if insurance else Role.ALL.value
-        for name in ("patient_ids", "encounter_ids"):
-            v[name] = [s for s in re.split(r"[\s,;]+", v[name]) if s]
-        for name in ("payer_ids", "financial_classes"):
-            v[name] = list(v[name])
-        v["preset"] = self.preset_box.value or None
-        return v
+        values = {name: box.value for name, box in self.fields.items()}
+        return criteria_form.criteria_arguments(values, preset=self.preset_box.value or None)
 
     def set_fields(self, **values: Any) -> None:
         """Set several criteria fields at once, then search once (what a preset does)."""
         self._filling = True
         try:
             for name, value in values.items():
-                self.fields[name].value = _widget_value(name, value)
+                self.fields[name].value = criteria_form.widget_value(name, value)
             self.preset_box.value = ""
         finally:
             self._filling = False
@@ -343,7 +281,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         (criteria, search, totals, breakdown, grid); ``benchmarks/`` calls it.
         """
         start = time.perf_counter()
-        self.fields[name].value = _widget_value(name, value)
+        self.fields[name].value = criteria_form.widget_value(name, value)
         return time.perf_counter() - start
 
     def apply_preset(self, name: str) -> None:
@@ -351,12 +289,8 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.preset_box.value = name  # handled by _on_preset
 
     def _fill(self, criteria: Criteria) -> None:
-        data = {f.name: getattr(criteria, f.name) for f in dataclasses.fields(criteria)}
-        for name, box in self.fields.items():
-            value = data[name]
-            if name in ("patient_ids", "encounter_ids", "as_of") and value is None:
-                continue  # a patient's view keeps its filter; presets leave the aging date
-            box.value = _widget_value(name, value)
+        for name, value in criteria_form.field_values(criteria, self.fields).items():
+            self.fields[name].value = value
 
     def _on_preset(self, change: dict[str, Any]) -> None:
         if self._filling or not change["new"]:
@@ -405,16 +339,15 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self.criteria = None
             self.candidates = None
             self.grid.set_groups(pl.DataFrame(schema=GROUP_SCHEMA), "Group")
-            self._recount()
+            self._set_batch(None)
             return False
         self.error = ""
         self.criteria = criteria
-        self.amounts = {}
         self.candidates = found
         self.grid.set_groups(found.groups, self._level_words()[0].capitalize())
+        self._set_batch(self._start_batch(found))
         self.show_group("")
         self.show_credits(self.credits_btn.value)
-        self._recount()
         return True
 
     @t.observe("error")
@@ -423,75 +356,84 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             f'<div class="wo-error">{html.escape(change["new"])}</div>' if change["new"] else ""
         )
 
-    # -- selection -----------------------------------------------------------------------
+    # -- the batch -----------------------------------------------------------------------
+
+    def _start_batch(self, found: Candidates) -> Batch:
+        """Every line of ``found`` at full balance, with the reason fields.
+
+        While the reason fields are refused, the batch takes the last accepted reason and
+        approving is blocked until they are fixed.
+        """
+        try:
+            batch = _api.start_batch(found, self.details())
+        except WriteoffError as exc:
+            self.reason_error = str(exc)
+            last = self.batch
+            details = {"reason": Reason.ADMINISTRATIVE.value} if last is None else {
+                "reason": last.reason.value, "reason_text": last.reason_text,
+                "adjustment_code": last.adjustment_code, "claim_status": last.claim_status,
+                "note": last.note, "determination_reference": last.determination_reference,
+            }
+            return _api.start_batch(found, details)
+        self.reason_error = ""
+        return batch
+
+    def _set_batch(self, batch: Batch | None) -> None:
+        if batch is self.batch:  # None again: nothing notifies, so recount here
+            self._recount()
+        else:
+            self.batch = batch  # _on_batch recounts
+
+    @t.observe("batch")
+    def _on_batch(self, change: dict[str, Any]) -> None:
+        old, new = change["old"], change["new"]
+        self.grid.batch = new  # nothing happens when it came from the grid
+        if (old is not None and new is not None and old.candidate_lines is new.candidate_lines
+                and old.excluded is new.excluded and old.amounts is new.amounts):
+            return  # only the reason or a detail changed: the same lines and totals
+        self._hide_confirmation()
+        self._recount()
+        if self.group_box.value:
+            self.show_group(self.group_box.value)  # its write-off column follows the batch
+
+    @property
+    def selected_groups(self) -> int:
+        """How many groups the batch writes off from."""
+        return 0 if self.batch is None else self.batch.group_count
+
+    @property
+    def selected_lines(self) -> int:
+        """How many lines the batch writes off."""
+        return 0 if self.batch is None else self.batch.line_count
+
+    @property
+    def selected_total(self) -> Decimal:
+        """What the batch writes off, exact."""
+        return ZERO if self.batch is None else self.batch.total
+
+    @property
+    def total(self) -> Decimal:
+        """What all the candidates found would write off, exact."""
+        return ZERO if self.candidates is None else self.candidates.total
 
     @property
     def deselected(self) -> frozenset[str]:
-        """The group keys unticked in the grid."""
-        return frozenset(self.grid.deselected)
-
-    def _on_ticks(self, change: dict[str, Any]) -> None:
-        self._hide_confirmation()
-        self._recount()
+        """The group keys unticked in the grid (``Batch.excluded_groups``)."""
+        return self.grid.deselected
 
     def _on_focus(self, change: dict[str, Any]) -> None:
         if change["new"]:
             self.group_box.value = change["new"]
 
-    def selected_lines_frame(self) -> pl.DataFrame:
-        """The ticked lines, with ``writeoff_amount`` as lowered by the user."""
-        if self.candidates is None:
-            return pl.DataFrame()
-        lines = self.candidates.lines
-        if self.deselected:
-            lines = lines.filter(~pl.col("group_key").is_in(pl.Series(sorted(self.deselected))))
-        if self.amounts:
-            new = pl.DataFrame(
-                {"charge_id": list(self.amounts), "new_amount": list(self.amounts.values())},
-                schema={"charge_id": pl.String, "new_amount": PL_MONEY},
-            )
-            lines = (lines.join(new, on="charge_id", how="left", maintain_order="left")
-                     .with_columns(writeoff_amount=pl.coalesce("new_amount", "writeoff_amount"))
-                     .drop("new_amount"))
-        return lines
-
     def _recount(self) -> None:
-        found = self.candidates
-        lines = self.selected_lines_frame()
-        if found is None:
-            self.selected_groups = self.selected_lines = 0
-            self.selected_total = self.total = ZERO
+        batch = self.batch
+        if batch is None:
             self.totals_box.value = "No search yet: fix the criteria above."
             self.breakdown_box.value = ""
-            self._update_approve()
-            return
-        self.total = found.total
-        self.selected_lines = lines.height
-        self.selected_groups = found.group_count - len(self.deselected)
-        self.selected_total = _sum(lines, "writeoff_amount")
-        one, many = self._level_words()
-        self.totals_box.value = (
-            f"{self.selected_groups:,} {one if self.selected_groups == 1 else many} · "
-            f"{self.selected_lines:,} line{'' if self.selected_lines == 1 else 's'} · "
-            f"{format_money(self.selected_total)} selected of "
-            f"{format_money(self.total)}"
-        )
-        self.breakdown_box.value = _breakdown_html(lines)
-        if self.amounts:
-            edited = lines.filter(pl.col("group_key").is_in(
-                self.candidates_lines_of(list(self.amounts)).get_column("group_key").unique()
-                .implode()))
-            sums = edited.group_by("group_key").agg(pl.col("writeoff_amount").sum())
-            self.grid.set_writeoff_totals({r[0]: r[1] for r in sums.iter_rows()})
         else:
-            self.grid.set_writeoff_totals({})
+            self.totals_box.value = summary.totals_html(batch, self.total, self._level_words())
+            self.breakdown_box.value = summary.breakdown_html(batch.lines)
         self._update_approve()
-
-    def candidates_lines_of(self, charge_ids: list[str]) -> pl.DataFrame:
-        """The candidate lines of the given charges."""
-        if self.candidates is None:
-            return pl.DataFrame()
-        return self.candidates.lines.filter(pl.col("charge_id").is_in(charge_ids))
 
     def _level_words(self) -> tuple[str, str]:
         level = self.criteria.write_off_by if self.criteria else WriteOffBy.ENCOUNTER
@@ -504,35 +446,18 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         if self.group_box.value != key:
             self.group_box.value = key  # observer calls back here
             return
-        if not key or self.candidates is None:
+        if not key or self.candidates is None or self.batch is None:
             self.lines_box.value = ""
             self.line_pick.options = []
             return
-        lines = self.selected_lines_frame() if key not in self.deselected else None
         group = self.candidates.lines.filter(pl.col("group_key") == key)
         if group.is_empty():
-            self.lines_box.value = (
-                f'<span class="wo-error">{html.escape(key)} is not among the results.</span>'
-            )
+            self.lines_box.value = summary.error(f"{key} is not among the results.")
             self.line_pick.options = []
             return
-        amounts = {} if lines is None else dict(
-            lines.filter(pl.col("group_key") == key).select("charge_id", "writeoff_amount")
-            .iter_rows())
-        rows = "".join(
-            f"<tr><td>{html.escape(r['charge_id'])}</td><td>{r['date_of_service']}</td>"
-            f"<td>{html.escape(r['procedure_code'] or '')}</td>"
-            f"<td>{html.escape(r['payer_id'] or '')}</td><td>{r['financial_class']}</td>"
-            f"<td align=right>{format_money(r['balance'])}</td><td align=right>"
-            f"{format_money(amounts[r['charge_id']]) if r['charge_id'] in amounts else '-'}"
-            "</td></tr>"
-            for r in group.to_dicts()
-        )
-        self.lines_box.value = (
-            "<table class='wo-lines'><tr><th>Charge</th><th>DOS</th><th>Procedure</th>"
-            "<th>Payer</th><th>Class</th><th>Balance</th><th>Write off</th></tr>"
-            f"{rows}</table>"
-        )
+        chosen = self.batch.lines.filter(pl.col("group_key") == key)
+        amounts = dict(chosen.select("charge_id", "writeoff_amount").iter_rows())
+        self.lines_box.value = summary.lines_html(group, amounts)
         self.line_pick.options = list(group.get_column("charge_id"))
         self.line_pick.value = self.line_pick.options[0]
 
@@ -543,89 +468,88 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             try:
                 self._credits = (key, _api.credit_balances(self.ledger, key[1]))
             except WriteoffError as exc:
-                self.credits_box.value = f'<span class="wo-error">{html.escape(str(exc))}</span>'
+                self.credits_box.value = summary.error(str(exc))
                 return None
         credits = self._credits[1]
-        n = credits.height
-        self.credits_box.value = (
-            f"<i>Credit balances are never written off: {n:,} line{'' if n == 1 else 's'}, "
-            f"{format_money(_sum(credits, 'balance'))}, await refund review.</i>"
-        )
-        cols = [c for c in ("charge_id", "encounter_id", "patient_id", "date_of_service",
-                            "payer_id", "financial_class", "balance") if c in credits.columns]
-        rows = "".join(
-            "<tr>" + "".join(
-                f"<td align=right>{format_money(r[c])}</td>" if c == "balance"
-                else f"<td>{html.escape('' if r[c] is None else str(r[c]))}</td>" for c in cols
-            ) + "</tr>"
-            for r in credits.head(200).to_dicts()
-        )
-        head = "".join(f"<th>{c.replace('_', ' ').capitalize()}</th>" for c in cols)
-        self.credits_list.value = (
-            "<div style='max-height:220px; overflow:auto'><table class='wo-lines'>"
-            f"<tr>{head}</tr>{rows}</table></div>" if open_list and n else ""
-        )
+        self.credits_box.value = summary.credits_note(credits)
+        self.credits_list.value = summary.credits_html(credits) if open_list else ""
         return credits
 
     def set_amount(self, charge_id: str, amount: str | Decimal) -> bool:
         """Lower the write-off amount of one candidate line (ticks its group)."""
+        if self.batch is None:
+            self._say("Nothing to change: fix the criteria first.", error=True)
+            return False
+        group = self.batch.candidate_lines.filter(pl.col("charge_id") == charge_id)
+        key = group.get_column("group_key")[0] if group.height else None
         try:
-            if self.candidates is None or self.candidates_lines_of([charge_id]).is_empty():
-                msg = f"line {charge_id!r} is not among the results; pick one of the group."
-                raise BatchError(msg, charge_ids=[charge_id])
-            value = _parse_amount(amount)
-            _api.check_amount(self.candidates, charge_id, value)
+            batch = _api.set_amount(self.batch, charge_id, amount,
+                                    tick_group=key if key in self.deselected else None)
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return False
-        self.amounts = {**self.amounts, charge_id: value}
-        key = self.candidates_lines_of([charge_id]).get_column("group_key")[0]
-        if key in self.deselected:
-            self.grid.set_ticked([key], True)  # recounts
-        else:
-            self._recount()
-        self.show_group(self.group_box.value)
-        self._say(f"{charge_id}: write off {format_money(value)}.")
+        self.batch = batch
+        self._say(f"{charge_id}: write off {format_money(batch.amount_of(charge_id) or ZERO)}.")
         return True
 
     def reset_amounts(self) -> None:
         """Write off every line's whole balance again."""
-        self.amounts = {}
-        self._recount()
-        self.show_group(self.group_box.value)
+        if self.batch is not None:
+            self.batch = _api.reset_amounts(self.batch)
 
     # -- export ----------------------------------------------------------------------------
 
-    def selected_candidates(self) -> Candidates | None:
-        """The ticked lines (amounts as edited) as a :class:`Candidates`, for exports."""
-        if self.candidates is None:
-            return None
-        lines = self.selected_lines_frame()
-        return dataclasses.replace(self.candidates, lines=lines, groups=group_lines(lines))
-
     def export(self, kind: Literal["csv", "pdf"]) -> Path | None:
-        """Export the ticked candidate list as CSV or PDF into ``reports_dir``."""
-        chosen = self.selected_candidates()
-        if chosen is None:
+        """Export the ticked candidate list (amounts as lowered) as CSV or PDF into ``reports_dir``."""
+        if self.batch is None:
             self._say("Nothing to export: fix the criteria first.", error=True)
             return None
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         try:
-            path = _api.export_candidates(
-                self.ledger, chosen, self.reports_dir / f"candidates-{stamp}.{kind}", kind
+            path = _api.export_batch(
+                self.ledger, self.batch, self.reports_dir / f"candidates-{stamp}.{kind}", kind
             )
         except WriteoffError as exc:
             self._say(str(exc), error=True)
             return None
-        self._say(f"Exported {chosen.line_count:,} lines: {_link(path)}", raw=True)
+        self._say(f"Exported {self.batch.line_count:,} lines: {summary.link(path)}", raw=True)
         return path
 
     # -- commit ------------------------------------------------------------------------------
 
-    def _on_reason(self, change: dict[str, Any]) -> None:
-        reason = Reason(change["new"])
+    def _detail_boxes(self) -> tuple[w.ValueWidget, ...]:
+        return (self.reason_box, self.custom_reason_box, self.adjustment_box,
+                self.claim_status_box, self.note_box, self.determination_box)
+
+    def details(self) -> dict[str, str | None]:
+        """The reason and details as typed (``Batch.with_details`` checks them)."""
+        reason = Reason(self.reason_box.value)
+        return {
+            "reason": reason.value,
+            "reason_text": self.custom_reason_box.value if reason is Reason.CUSTOM else None,
+            "adjustment_code": self.adjustment_box.value,
+            "claim_status": self.claim_status_box.value or None,
+            "note": self.note_box.value,
+            "determination_reference": self.determination_box.value,
+        }
+
+    def _on_details(self, change: dict[str, Any]) -> None:
+        reason = Reason(self.reason_box.value)
         self.custom_reason_box.disabled = reason is not Reason.CUSTOM
         self.determination_box.disabled = not reason.needs_determination_reference
+        if self.batch is None:
+            return
+        try:
+            self.batch = _api.describe_batch(self.batch, self.details())
+        except WriteoffError as exc:
+            self.reason_error = str(exc)
+        else:
+            self.reason_error = ""
+
+    @t.observe("reason_error")
+    def _on_reason_error(self, change: dict[str, Any]) -> None:
+        self.reason_error_box.value = summary.error(change["new"]) if change["new"] else ""
+        self._update_approve()
 
     def _update_approve(self) -> None:
         one, many = self._level_words()
@@ -633,18 +557,18 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self.approve_btn.description = (
             f"Write off {n:,} {one if n == 1 else many}, {format_money(self.selected_total)}"
         )
-        self.approve_btn.disabled = self.candidates is None or self.selected_lines == 0
-        limit = _api.approval_limit(self.config)
+        self.approve_btn.disabled = self.selected_lines == 0 or bool(self.reason_error)
+        limit = self.config.second_approver_over
         if limit is not None:
-            needed = self.selected_total > limit
             self.approver_box.placeholder = (
-                f"required: over {format_money(limit)}" if needed
+                f"required: over {format_money(limit)}"
+                if _api.needs_second_approver(self.config, self.selected_total)
                 else f"not needed up to {format_money(limit)}"
             )
 
     def ask_confirmation(self) -> None:
         """Show the confirmation step with the count and the total."""
-        if self.candidates is None or self.selected_lines == 0:
+        if self.selected_lines == 0:
             self._say("Nothing is selected.", error=True)
             return
         one, many = self._level_words()
@@ -660,26 +584,18 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self.confirm_box.layout.display = "none"
 
     def commit(self) -> _api.ReceiptView | None:
-        """Commit the ticked lines as one batch; show the receipt or the refusal."""
+        """Commit the batch; show the receipt or the refusal."""
         self._hide_confirmation()
-        if self.candidates is None:
+        if self.batch is None:
             self._say("Nothing to commit: fix the criteria first.", error=True)
             return None
-        reason = Reason(self.reason_box.value)
-        text = self.custom_reason_box.value.strip() if reason is Reason.CUSTOM else None
-        ticked = set(self.selected_lines_frame().get_column("charge_id"))
-        amounts = {c: a for c, a in self.amounts.items() if c in ticked}  # unticked: not sent
+        if self.reason_error:
+            self._say(self.reason_error, error=True)
+            return None
         try:
             receipt = _api.commit(
-                self.ledger, self.candidates, excluded=self.deselected, amounts=amounts,
-                reason=reason, reason_text=text or None,
-                fields={
-                    "adjustment_code": self.adjustment_box.value.strip() or None,
-                    "claim_status": self.claim_status_box.value or None,
-                    "note": self.note_box.value.strip() or None,
-                    "determination_reference": self.determination_box.value.strip() or None,
-                },
-                user=self.user, approver=self.approver_box.value.strip() or None,
+                self.ledger, self.batch, user=self.user,
+                approver=self.approver_box.value.strip() or None,
                 receipts_dir=self.receipts_dir, config=self.config,
             )
         except WriteoffError as exc:
@@ -695,7 +611,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             report = None  # the receipt stands; its report can be made again from history
         if report is not None:
             files.append(report)
-        links = " · ".join(_link(p) for p in files)
+        links = " · ".join(summary.link(p) for p in files)
         self._say(
             f"Receipt <b class='wo-receipt-no'>{receipt.receipt_no}</b>: {receipt.line_count:,} "
             f"lines, {format_money(receipt.total)} written off. Files: {links}", raw=True,
@@ -718,70 +634,3 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
     def _say(self, text: str, *, error: bool = False, raw: bool = False) -> None:
         body = text if raw else html.escape(text)
         self.message = f'<div class="{"wo-error" if error else "wo-ok"}">{body}</div>'
-
-
-def _widget_value(name: str, value: Any) -> Any:
-    if name in ("payer_ids", "financial_classes"):
-        return tuple(sorted(value or ()))
-    if name in ("patient_ids", "encounter_ids"):
-        return ", ".join(sorted(value or ()))
-    if name in ("deceased", "financial_hardship"):
-        return bool(value)
-    if name in ("dos_from", "dos_to", "as_of"):
-        return value if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(value)
-    if name == "responsibility":
-        return str(value) if value else ""
-    if name == "role":
-        return (str(value) if value else Role.ALL.value).capitalize()
-    if name in ("balance_type", "write_off_by"):
-        return str(value)
-    return "" if value is None else str(value)
-
-
-def _parse_amount(text: str | Decimal) -> Decimal:
-    try:
-        return parse_money(text if isinstance(text, Decimal) else str(text).strip())
-    except (TypeError, ValueError) as exc:
-        msg = f"amount {text!r}: {exc}."
-        raise BatchError(msg) from None
-
-
-def _sum(frame: pl.DataFrame, column: str) -> Decimal:
-    if frame.is_empty():
-        return ZERO
-    return Decimal(frame.get_column(column).sum()).quantize(ZERO)
-
-
-def _breakdown_html(lines: pl.DataFrame) -> str:
-    if lines.is_empty():
-        return ""
-    by_class = (lines.group_by("financial_class").agg(pl.col("writeoff_amount").sum().alias("s"))
-                .sort("s", "financial_class", descending=[True, False]))
-    return (
-        "<div style='display:flex; gap:48px; align-items:flex-start'>"
-        + _bars("By financial class", [(r[0], r[1]) for r in by_class.iter_rows()])
-        + _bars("By age (days)", amount_by_aging(lines))
-        + "</div>"
-    )
-
-
-def _bars(title: str, items: list[tuple[str, Decimal]]) -> str:
-    top = max((v for _, v in items), default=ZERO)
-    rows = []
-    for label, value in items:
-        width = int(value * 120 / top) if top > 0 else 0
-        rows.append(
-            f"<tr><td>{html.escape(label)}</td><td align=right>{format_money(value)}</td>"
-            f"<td><span class='wo-bar' style='width:{width}px'></span></td></tr>"
-        )
-    return (f"<table class='wo-breakdown'><tr><th colspan=3 align=left>{title}</th></tr>"
-            f"{''.join(rows)}</table>")
-
-
-def _link(path: Path) -> str:
-    """A link to a file, relative to the kernel's folder (the notebook's), as JupyterLab opens it."""
-    try:
-        target = os.path.relpath(path, Path.cwd())
-    except ValueError:
-        target = str(path)
-    return f'<a href="{html.escape(target)}" target="_blank">{html.escape(path.name)}</a>'

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from writeoff_analytics.candidates import LINE_SCHEMA, group_lines
+from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.errors import BatchError
 from writeoff_analytics.money import CENT, ZERO, parse_money
 from writeoff_analytics.reasons import Reason
 
 if TYPE_CHECKING:
-    from writeoff_analytics.candidates import Candidates
     from writeoff_analytics.criteria.model import BalanceType, Criteria
 
 
@@ -43,6 +42,42 @@ def _text(value: str | None) -> str | None:
         return None
     value = str(value).strip()
     return value or None
+
+
+def _details(
+    reason: Reason | str,
+    reason_text: str | None,
+    adjustment_code: str | None,
+    claim_status: str | None,
+    note: str | None,
+    determination_reference: str | None,
+) -> dict[str, Any]:
+    """The reason and details of a batch, checked (``Batch`` fields by name)."""
+    code = _reason(reason)
+    text = _text(reason_text)
+    if code is Reason.CUSTOM and text is None:
+        msg = "reason CUSTOM needs its own text (reason_text); or choose a standard reason."
+        raise BatchError(msg)
+    reference = _text(determination_reference)
+    if code.needs_determination_reference and reference is None:
+        msg = (
+            f"reason {code.value} needs the reference of the documented determination "
+            "(determination_reference); nothing was built."
+        )
+        raise BatchError(msg)
+    return {
+        "reason": code,
+        "reason_text": text if text is not None else code.text,
+        "adjustment_code": _text(adjustment_code),
+        "claim_status": _text(claim_status),
+        "note": _text(note),
+        "determination_reference": reference,
+    }
+
+
+def _strings(values: frozenset[str]) -> pl.Series:
+    """Ids as a String series for ``is_in`` (unsorted: order does not matter there)."""
+    return pl.Series(values=list(values), dtype=pl.String())
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,31 +158,42 @@ class Batch:
         BatchError
             On an unknown reason, CUSTOM without text, or hardship without a reference.
         """
-        code = _reason(reason)
-        text = _text(reason_text)
-        if code is Reason.CUSTOM and text is None:
-            msg = "reason CUSTOM needs its own text (reason_text); or choose a standard reason."
-            raise BatchError(msg)
-        reference = _text(determination_reference)
-        if code.needs_determination_reference and reference is None:
-            msg = (
-                f"reason {code.value} needs the reference of the documented determination "
-                "(determination_reference); nothing was built."
-            )
-            raise BatchError(msg)
+        details = _details(
+            reason, reason_text, adjustment_code, claim_status, note, determination_reference
+        )
         lines = candidates.lines.select(list(LINE_SCHEMA)).sort("group_key", "charge_id")
         return cls(
             criteria=candidates.criteria,
             as_of=candidates.as_of,
             generation=candidates.generation,
-            reason=code,
-            reason_text=text if text is not None else code.text,
-            adjustment_code=_text(adjustment_code),
-            claim_status=_text(claim_status),
-            note=_text(note),
-            determination_reference=reference,
             candidate_lines=lines,
+            **details,
         )
+
+    def with_details(
+        self,
+        *,
+        reason: Reason | str,
+        reason_text: str | None = None,
+        adjustment_code: str | None = None,
+        claim_status: str | None = None,
+        note: str | None = None,
+        determination_reference: str | None = None,
+    ) -> Batch:
+        """Return a copy with this reason and these details (the same lines and amounts).
+
+        Every detail is replaced (one left out becomes ``None``), and checked as
+        :meth:`from_candidates` checks it.
+
+        Raises
+        ------
+        BatchError
+            On an unknown reason, CUSTOM without text, or hardship without a reference.
+        """
+        details = _details(
+            reason, reason_text, adjustment_code, claim_status, note, determination_reference
+        )
+        return dataclasses.replace(self, **details)
 
     def exclude_groups(self, group_keys: Iterable[str]) -> Batch:
         """Return a copy without every line of these groups.
@@ -221,6 +267,10 @@ class Batch:
             amounts[charge_id] = value
         return dataclasses.replace(self, amounts=dict(amounts))
 
+    def with_full_balances(self) -> Batch:
+        """Return a copy writing off every line's whole balance again (no lowered amount)."""
+        return dataclasses.replace(self, amounts={})
+
     # -- reading --------------------------------------------------------------------------
 
     @property
@@ -233,7 +283,7 @@ class Batch:
         """The selected lines (LINE_SCHEMA), ``writeoff_amount`` as lowered, by group and charge."""
         lines = self.candidate_lines
         if self.excluded:
-            lines = lines.filter(~pl.col("charge_id").is_in(sorted(self.excluded)))
+            lines = lines.filter(~pl.col("charge_id").is_in(_strings(self.excluded)))
         if self.amounts:
             override = pl.DataFrame(
                 {
@@ -271,6 +321,49 @@ class Batch:
         if lines.is_empty():
             return ZERO
         return Decimal(lines.get_column("writeoff_amount").sum()).quantize(CENT)
+
+    @property
+    def excluded_groups(self) -> frozenset[str]:
+        """The candidate groups none of whose lines is selected."""
+        if not self.excluded:
+            return frozenset()
+        every = self.candidate_lines.get_column("group_key").unique().to_list()
+        kept = self.lines.get_column("group_key").unique().to_list()
+        return frozenset(every).difference(kept)
+
+    def group_totals(self, group_keys: Iterable[str]) -> dict[str, Decimal]:
+        """What the batch writes off of each of these groups; a group without a selected line is absent.
+
+        A screen asks for the groups of the page it shows, so a big batch is never grouped whole.
+        """
+        rows = (
+            self.lines.filter(pl.col("group_key").is_in(_strings(frozenset(group_keys))))
+            .group_by("group_key")
+            .agg(pl.col("writeoff_amount").sum().cast(LINE_SCHEMA["writeoff_amount"]))
+            .iter_rows()
+        )
+        return {key: Decimal(total) for key, total in rows}
+
+    def amount_of(self, charge_id: str) -> Decimal | None:
+        """What the batch writes off of one line (``None`` if it is deselected).
+
+        Raises
+        ------
+        BatchError
+            If the line is not among the candidates.
+        """
+        self._require_known(frozenset({charge_id}))
+        if charge_id in self.excluded:
+            return None
+        return self.amounts.get(charge_id, self._balance_of(charge_id))
+
+    def to_candidates(self) -> Candidates:
+        """The selected lines, as lowered, as candidates of the same search.
+
+        What ``report_candidates`` exports of a batch.
+        """
+        lines = self.lines
+        return Candidates(self.criteria, self.as_of, self.generation, lines, group_lines(lines))
 
     @property
     def batch_key(self) -> str:
@@ -327,11 +420,13 @@ class Batch:
 
     def _charge_ids_of_groups(self, group_keys: Iterable[str]) -> frozenset[str]:
         keys = frozenset(group_keys)
-        known = set(self.candidate_lines.get_column("group_key").to_list())
-        if unknown := sorted(keys - known):
+        # Filtered in Polars, unsorted: a screen's "select none" passes every group.
+        rows = self.candidate_lines.filter(pl.col("group_key").is_in(_strings(keys)))
+        found = rows.get_column("group_key").unique()
+        if found.len() < len(keys):
+            unknown = sorted(keys.difference(found.to_list()))
             msg = f"unknown group key(s) {', '.join(unknown)}: not among this batch's candidates."
             raise BatchError(msg)
-        rows = self.candidate_lines.filter(pl.col("group_key").is_in(sorted(keys)))
         return frozenset(rows.get_column("charge_id").to_list())
 
     def _require_known(self, charge_ids: frozenset[str]) -> None:
