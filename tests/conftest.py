@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -107,3 +110,114 @@ def example_ledger() -> Ledger:
 def engine(request: pytest.FixtureRequest) -> str:
     """Every test body that takes ``engine`` runs on both engines (one meaning)."""
     return str(request.param)
+
+
+# --- the suite writes nothing into the checkout (issue 13) --------------------------------
+#
+# A run must leave the checkout as it found it: no tracked file changed, no file added or
+# removed, ignored or not (data/reports/ is ignored, yet a test writing there is a bug).
+# Pre-existing ignored files (a user's data/demo-run/, data/ledger.duckdb) count only if the
+# run changes them. Exempt: the tools' own caches, and test-artifacts/, the one folder the
+# suite writes on purpose (rendered report pages and browser screenshots for a human).
+
+#: Directory names whose contents tools write and rewrite on every run.
+TOOL_CACHES = frozenset(
+    {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+)
+#: Top-level folders the suite writes on purpose.
+TEST_OUTPUT = frozenset({"test-artifacts"})
+
+CheckoutState = dict[str, tuple[int, int]]
+_CHECKOUT_STATE = pytest.StashKey[tuple[Path, CheckoutState]]()
+
+
+def _git(root: Path, *args: str) -> list[str] | None:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _exempt(rel: str) -> bool:
+    parts = rel.rstrip("/").split("/")
+    return parts[0] in TEST_OUTPUT or any(part in TOOL_CACHES for part in parts)
+
+
+def checkout_state(root: Path) -> CheckoutState | None:
+    """``{path: (size, mtime_ns)}`` of every file in the checkout at ``root`` but the exempt ones.
+
+    Git names the files (tracked, untracked, and ignored ones, whose wholly ignored folders
+    it names once and we walk, skipping tool caches); ``None`` when ``root`` is no git checkout.
+    """
+    listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    ignored = _git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    if listed is None or ignored is None:
+        return None
+    paths = set(listed)
+    for rel in ignored:
+        if _exempt(rel):
+            continue
+        if not rel.endswith("/"):
+            paths.add(rel)
+            continue
+        for folder, dirs, files in os.walk(root / rel):
+            dirs[:] = [d for d in dirs if d not in TOOL_CACHES]
+            paths.update((Path(folder) / f).relative_to(root).as_posix() for f in files)
+    state: CheckoutState = {}
+    for rel in paths:
+        if _exempt(rel):
+            continue
+        try:
+            st = (root / rel).lstat()
+        except FileNotFoundError:  # a tracked file deleted before the run
+            continue
+        state[rel] = (st.st_size, st.st_mtime_ns)
+    return state
+
+
+def checkout_changes(before: CheckoutState, after: CheckoutState) -> list[str]:
+    """``added``/``removed``/``changed`` lines, one per path that differs, sorted by path."""
+    changes = []
+    for rel in sorted(before.keys() | after.keys()):
+        if rel not in before:
+            changes.append(f"added    {rel}")
+        elif rel not in after:
+            changes.append(f"removed  {rel}")
+        elif before[rel] != after[rel]:
+            changes.append(f"changed  {rel}")
+    return changes
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Record the checkout's files before any test runs (not in xdist workers)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    state = checkout_state(REPO)
+    if state is not None:
+        session.config.stash[_CHECKOUT_STATE] = (REPO, state)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run, naming the paths, if it added, removed or changed a file in the checkout."""
+    recorded = session.config.stash.get(_CHECKOUT_STATE, None)
+    if recorded is None:
+        return
+    root, before = recorded
+    after = checkout_state(root)
+    changes = [] if after is None else checkout_changes(before, after)
+    if not changes:
+        return
+    title = f"the run wrote into the checkout {root}; tests must write under tmp_path"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_sep("=", title, red=True)
+        for change in changes:
+            reporter.write_line(change, red=True)
+    else:
+        print(title, *changes, sep="\n", file=sys.stderr)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -337,6 +337,8 @@ def test_killed_load_leaves_the_previous_ledger_intact(tmp_path):
     big = tmp_path / "big"
     _write_big_extract(big, 400_000)
     size0 = db.stat().st_size
+    wal = Path(str(db) + ".wal")
+    assert not wal.exists()  # the first load was checkpointed when its connection closed
     env = dict(
         os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
@@ -353,13 +355,17 @@ def test_killed_load_leaves_the_previous_ledger_intact(tmp_path):
         while db.stat().st_size == size0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         assert proc.poll() is None, "the load ended before it could be killed"
-        assert not Path(str(db) + ".wal").exists() or True
+        # Nothing of the load is committed yet: a commit of any part of it (a table, the
+        # import log) would have left a write-ahead log beside the store.
+        assert not wal.exists(), f"{wal.name} exists mid-load: part of the load was committed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(30)
+    # the killed load left nothing to replay: the file alone holds the previous snapshot
+    assert not wal.exists(), f"the killed load left {wal.name} behind"
     reopened = Ledger(db)
     assert_equal(_balances(reopened), before)
     with reopened.connect() as con:
