@@ -16,7 +16,6 @@ import hashlib
 import html
 import io
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -939,38 +938,10 @@ def _write_sheet(wb: Any, name: str, frame: pl.DataFrame, money: Sequence[str]) 
     )
 
 
-# ----------------------------------------------------------------------------- benchmark
-
-
-@dataclass(frozen=True)
-class PdfTiming:
-    """What :func:`measure_candidate_pdf` saw."""
-
-    lines: int
-    seconds_build: float
-    seconds_pdf: float
-    pages: int
-    path: Path
-
-
-def measure_candidate_pdf(candidates: Candidates, path: str | os.PathLike[str]) -> PdfTiming:
-    """Time building a candidate report and writing it as PDF (for ``benchmarks/``)."""
-    t0 = time.perf_counter()
-    report = report_candidates(candidates)
-    t1 = time.perf_counter()
-    out = report.to_pdf(path)
-    t2 = time.perf_counter()
-    from pypdf import PdfReader
-
-    pages = len(PdfReader(out).pages)
-    return PdfTiming(candidates.line_count, t1 - t0, t2 - t1, pages, out)
-
-
 __all__ = [
     "AGING_BUCKETS",
     "Report",
     "Section",
-    "measure_candidate_pdf",
     "report_candidates",
     "report_history",
     "report_receipt",
