@@ -200,6 +200,9 @@ def find_candidates(
         if engine == "duckdb":
             lines = to_sql.candidate_lines(con, criteria, as_of)
         elif engine == "spark":
+            from writeoff_analytics.spark.session import require_spark
+
+            require_spark()  # without the extra: one error naming it, not an ImportError
             from writeoff_analytics.engines.spark import store_candidate_lines
 
             lines = store_candidate_lines(ledger.balances(), criteria, as_of)
