@@ -113,27 +113,35 @@ def _build_inputs() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    root = tmp_path_factory.mktemp("install")
-    # The build reads a copy, so whatever a build backend writes beside its sources
-    # (build/, *.egg-info) never lands in the checkout.
-    source = root / "source"
-    source.mkdir()
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the build inputs: whatever a build backend writes beside its sources
+    (build/, *.egg-info) never lands in the checkout."""
+    source = tmp_path_factory.mktemp("source")
     for name in _build_inputs():
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(REPO / name, source / name)
+    return source
+
+
+def _install(root: Path, requirement: str, what: str) -> Installed:
+    """A fresh venv in ``root`` with ``requirement`` installed at the locked versions."""
     venv = root / "venv"
     uv = _uv()
     started = time.perf_counter()
     _ok([*uv, "venv", "-q", venv, "-p", sys.executable], root)
-    _ok([*uv, "pip", "install", "-q", "--python", venv / "bin" / "python", "--constraint", LOCK, source], root)
+    _ok([*uv, "pip", "install", "-q", "--python", venv / "bin" / "python", "--constraint", LOCK, requirement], root)
     seconds = time.perf_counter() - started
-    print(f"\nfresh venv + install of . without extras: {seconds:.1f} s")
+    print(f"\nfresh venv + install of {what}: {seconds:.1f} s")
     (root / "work").mkdir()
     (root / "twin").mkdir()
     return Installed(venv, root / "work", root / "twin", seconds)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Installed:
+    return _install(tmp_path_factory.mktemp("install"), str(source), ". without extras")
 
 
 def _both(installed: Installed, *args: str | Path) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
@@ -293,3 +301,24 @@ def test_spark_is_refused_in_one_line_naming_the_extra(installed: Installed, dem
     )
     api = _ok([installed.python, "-c", code], installed.work)
     assert api.stdout == SPARK_ERROR.removeprefix("error: ") + "\n"
+
+
+# --- the [spark] extra adds Spark -----------------------------------------------------------
+
+
+@pytest.mark.spark
+def test_the_spark_extra_adds_spark(tmp_path_factory: pytest.TempPathFactory, source: Path) -> None:
+    spark = _install(tmp_path_factory.mktemp("install-spark"), f"{source}[spark]", ".[spark]")
+    versions = _installed_versions(spark)
+    pins = {normalize(n): v for n, v in (line.split("==") for line in LOCK.read_text().splitlines())}
+    assert {name: versions.get(name) for name in ("pyspark", "sqlglot", "py4j")} == {
+        name: pins[name] for name in ("pyspark", "sqlglot", "py4j")
+    }
+    _ok([spark.writeoff, "load", DEMO, "--db", "demo.duckdb"], spark.work)
+    found = {
+        engine: _ok([spark.writeoff, "candidates", "--db", "demo.duckdb", "--preset", "deceased",
+                     "--as-of", "2026-11-01", "--format", "csv", "--engine", engine], spark.work).stdout
+        for engine in ("duckdb", "spark")
+    }
+    assert found["spark"] == found["duckdb"]
+    assert found["duckdb"].count("\n") > 50
