@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_dependencies import MODULES, is_spark_only, normalize
+from tests.test_dependencies import MODULES, PINS, is_spark_only, normalize
 from writeoff_analytics.demo import generate_demo
 
 pytestmark = pytest.mark.slow
@@ -174,12 +174,11 @@ def _installed_versions(installed: Installed) -> dict[str, str]:
 
 def test_only_the_core_is_installed_at_the_locked_versions(installed: Installed) -> None:
     versions = _installed_versions(installed)
-    pins = {normalize(n): v for n, v in (line.split("==") for line in LOCK.read_text().splitlines())}
     assert versions.pop("writeoff-analytics") == tomllib.loads(
         (REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert not {"pyspark", "py4j", "sqlglot"} & versions.keys()
     assert {"duckdb", "polars", "numpy", "pydyf", "weasyprint"} <= versions.keys()
-    assert {name: (v, pins.get(name)) for name, v in versions.items() if pins.get(name) != v} == {}
+    assert {name: (v, PINS.get(name)) for name, v in versions.items() if PINS.get(name) != v} == {}
     where = _ok([installed.python, "-c", "import writeoff_analytics as w; print(w.__file__)"], installed.work)
     assert Path(where.stdout.strip()).is_relative_to(installed.venv)  # the wheel, not the checkout
 
@@ -310,9 +309,8 @@ def test_spark_is_refused_in_one_line_naming_the_extra(installed: Installed, dem
 def test_the_spark_extra_adds_spark(tmp_path_factory: pytest.TempPathFactory, source: Path) -> None:
     spark = _install(tmp_path_factory.mktemp("install-spark"), f"{source}[spark]", ".[spark]")
     versions = _installed_versions(spark)
-    pins = {normalize(n): v for n, v in (line.split("==") for line in LOCK.read_text().splitlines())}
     assert {name: versions.get(name) for name in ("pyspark", "sqlglot", "py4j")} == {
-        name: pins[name] for name in ("pyspark", "sqlglot", "py4j")
+        name: PINS[name] for name in ("pyspark", "sqlglot", "py4j")
     }
     _ok([spark.writeoff, "load", DEMO, "--db", "demo.duckdb"], spark.work)
     found = {
