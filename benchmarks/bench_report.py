@@ -10,7 +10,10 @@ Prints the seconds to build the report and to write the PDF, and the page count.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +21,7 @@ import polars as pl
 
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.criteria.model import Criteria
-from writeoff_analytics.reporting import PdfTiming, measure_candidate_pdf
+from writeoff_analytics.reporting import report_candidates
 
 CLASSES = ("MEDICARE", "MEDICAID", "COMMERCIAL", "SELF_PAY", "TRICARE")
 RESPONSIBILITY = ("AFTER_INSURANCE_PATIENT_RESPONSIBLE", "NOT_RESPONSIBLE", "SELF_PAY")
@@ -42,6 +45,30 @@ def synthetic_candidates(n: int, *, as_of: dt.date = dt.date(2026, 11, 1)) -> Ca
     lines = lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA).sort("group_key", "charge_id")  # type: ignore[arg-type]
     crit = Criteria("PATIENT", "PATIENT", as_of=as_of)
     return Candidates(criteria=crit, as_of=as_of, generation=0, lines=lines, groups=group_lines(lines))
+
+
+@dataclass(frozen=True)
+class PdfTiming:
+    """What :func:`measure_candidate_pdf` saw."""
+
+    lines: int
+    seconds_build: float
+    seconds_pdf: float
+    pages: int
+    path: Path
+
+
+def measure_candidate_pdf(candidates: Candidates, path: str | os.PathLike[str]) -> PdfTiming:
+    """Time building a candidate report and writing it as PDF."""
+    from pypdf import PdfReader
+
+    t0 = time.perf_counter()
+    report = report_candidates(candidates)
+    t1 = time.perf_counter()
+    out = report.to_pdf(path)
+    t2 = time.perf_counter()
+    pages = len(PdfReader(out).pages)
+    return PdfTiming(candidates.line_count, t1 - t0, t2 - t1, pages, out)
 
 
 def bench_candidate_pdf(n: int = 20_000, out: Path = Path("benchmarks/work/candidates.pdf")) -> PdfTiming:

@@ -27,8 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from writeoff_analytics.demo.generate import build_demo_frames, patients_for_transactions
-from writeoff_analytics.demo.split import split_frames, write_practices
+from writeoff_analytics.demo import (
+    build_demo_frames,
+    patients_for_transactions,
+    split_frames,
+    write_practices,
+)
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import conform, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger

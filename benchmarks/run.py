@@ -255,7 +255,7 @@ def _log(msg: str) -> None:
 
 def _extract(workdir: Path, transactions: int, fmt: str) -> tuple[Path, dict[str, int]]:
     """The demo extract of about ``transactions`` transactions in ``fmt`` (made once, reused)."""
-    from writeoff_analytics.demo.generate import generate_demo
+    from writeoff_analytics.demo import generate_demo
 
     folder = workdir / f"extract_{transactions}_{fmt}"
     done = folder / "rows.json"
@@ -307,7 +307,7 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path, *, profile: bool
         find_candidates,
         reverse_receipt,
     )
-    from writeoff_analytics.demo.generate import DEFAULT_END_DATE
+    from writeoff_analytics.demo import DEFAULT_END_DATE
     from writeoff_analytics.engines import query_params
     from writeoff_analytics.queries import load as load_query
 

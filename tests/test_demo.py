@@ -11,13 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from writeoff_analytics.demo import generate as demo
-from writeoff_analytics.demo.generate import (
+from writeoff_analytics.demo import (
     DEFAULT_END_DATE,
     build_demo_frames,
     generate_demo,
     patients_for_transactions,
 )
+from writeoff_analytics.demo import tables as demo_tables
 from writeoff_analytics.errors import DemoError, WriteoffError
 from writeoff_analytics.ledger.schema import TABLES, ColumnType
 from writeoff_analytics.ledger.snapshot import conform, polars_schema, replace_snapshot
@@ -464,7 +464,7 @@ def test_slicing_the_transactions_changes_nothing(
     tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = generate_demo(tmp_path / "whole", patients=150, seed=9, fmt=fmt)
-    monkeypatch.setattr(demo, "CHUNK_ROWS", 333)
+    monkeypatch.setattr(demo_tables, "CHUNK_ROWS", 333)
     sliced = generate_demo(tmp_path / "sliced", patients=150, seed=9, fmt=fmt)
     assert whole.transactions > 3 * 333
     assert _files(tmp_path / "whole") == _files(tmp_path / "sliced")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.errors import LedgerError
-from writeoff_analytics.spark.session import DEFAULT_MASTER, LOCAL_DRIVER_MEMORY
+from writeoff_analytics.spark.session import DEFAULT_MASTER, LOCAL_DRIVER_MEMORY, require_spark
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
@@ -79,6 +79,7 @@ def add_driver_memory_option(p: argparse.ArgumentParser | argparse._ArgumentGrou
 
 def run_spark(args: argparse.Namespace, criteria: Criteria) -> int:
     """Run ``criteria`` on Spark over ``args.extract``; print one line per practice and a total."""
+    require_spark()  # without the extra: one error naming it, not an ImportError
     from writeoff_analytics.engines.spark_practices import find_candidates_spark
     from writeoff_analytics.money import ZERO
     from writeoff_analytics.spark.read import is_zip, opened_extract, practice_folders

@@ -72,5 +72,9 @@ def load_engine(name: str) -> Engine:
     if module is None:
         exc = CriteriaError.unknown("engine", [name], ENGINES, field="engine")
         raise exc
+    if name == "spark":
+        from writeoff_analytics.spark.session import require_spark
+
+        require_spark()  # without the extra: one error naming it, not an ImportError
     engine: Engine = importlib.import_module(module)  # each module defines the Engine functions
     return engine

@@ -11,7 +11,7 @@ The package: ``model`` (what a report is), ``sections`` (a frame as a ``GT``), o
 per report (``candidates``, ``receipt``, ``history``), ``report`` (the :class:`Report` and
 its exports), one writer per format (``html``, ``pdf`` with its helper ``_pdf_lines``; CSV
 and Excel are :mod:`writeoff_analytics.export.csv` and :mod:`writeoff_analytics.export.xlsx`),
-``page`` (page geometry and fonts, defined once) and ``timing`` (for the benchmarks).
+``page`` (page geometry and fonts, defined once).
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from writeoff_analytics.reporting.history import report_history
 from writeoff_analytics.reporting.model import Section
 from writeoff_analytics.reporting.receipt import report_receipt
 from writeoff_analytics.reporting.report import Report
-from writeoff_analytics.reporting.timing import PdfTiming, measure_candidate_pdf
 
 __all__ = [
     "AGING_BUCKETS",
-    "PdfTiming",
     "Report",
     "Section",
-    "measure_candidate_pdf",
     "report_candidates",
     "report_history",
     "report_receipt",

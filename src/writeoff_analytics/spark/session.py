@@ -6,10 +6,15 @@
 on cluster defaults: ANSI SQL (an overflowing or unparsable value fails the job instead of
 becoming null), UTC dates, and partition folder values kept as text (``practice=007`` is
 practice ``"007"``, never the number 7).
+
+Spark is an optional extra (``pip install 'writeoff_analytics[spark]'``: PySpark, and
+sqlglot for the transpile); :func:`require_spark` refuses, naming the extra, when it is
+not installed. This module itself imports neither, so the CLI can read its defaults.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 import warnings
@@ -31,6 +36,11 @@ DEFAULT_MASTER = "local[2]"
 #: On a cluster the cluster's settings decide unless a value is given.
 LOCAL_DRIVER_MEMORY = "4g"
 
+#: The optional extra the Spark engine needs, as ``pip`` takes it.
+SPARK_EXTRA = "writeoff_analytics[spark]"
+#: The modules that extra brings (the top-level import names of its distributions).
+SPARK_MODULES = ("pyspark", "sqlglot")
+
 _MEMORY = re.compile(r"^[1-9][0-9]*[kmgt]$")
 
 #: Settings the engine's results depend on; applied to every session it builds.
@@ -49,6 +59,27 @@ LOCAL_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
 }
+
+
+def require_spark() -> None:
+    """Refuse, naming the optional extra, unless PySpark and sqlglot are installed.
+
+    Call it where Spark is first needed, before importing ``pyspark`` or ``sqlglot``; it
+    only looks the modules up (nothing is imported, no JVM starts).
+
+    Raises
+    ------
+    ConfigError
+        If a module of the ``spark`` extra is not installed; the message says how to
+        install it.
+    """
+    missing = [name for name in SPARK_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = (
+            f"the Spark engine needs the optional extra: pip install '{SPARK_EXTRA}' "
+            f"(not installed here: {', '.join(missing)})"
+        )
+        raise ConfigError(msg)
 
 
 def build_session(
@@ -85,8 +116,10 @@ def build_session(
     Raises
     ------
     ConfigError
-        If ``driver_memory`` is not a size such as ``4g`` or ``512m``.
+        If ``driver_memory`` is not a size such as ``4g`` or ``512m``, or the ``spark``
+        extra is not installed (:func:`require_spark`).
     """
+    require_spark()
     from pyspark.sql import SparkSession
 
     if driver_memory is not None and not _MEMORY.match(driver_memory.lower()):

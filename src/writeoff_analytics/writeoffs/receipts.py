@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +31,8 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
+from writeoff_analytics._faults import CRASH_ENV as CRASH_ENV  # re-exported: the crash tests' name
+from writeoff_analytics._faults import crash_point
 from writeoff_analytics.errors import BatchError, HistoryError, LedgerError, PermissionDenied
 from writeoff_analytics.export.csv import WRITEOFF_REASON
 from writeoff_analytics.export.profile import ExportProfile, profile_from_dict
@@ -45,8 +46,7 @@ if TYPE_CHECKING:
     from writeoff_analytics.writeoffs.permissions import Config
 
 RECEIPT_PREFIX = "WO-"
-#: Tests set this to one of :data:`CRASH_STEPS` to have the process kill itself there.
-CRASH_ENV = "WRITEOFF_TEST_CRASH_AT"
+#: The steps of a commit a crash test can kill it at (``$WRITEOFF_TEST_CRASH_AT``, :data:`CRASH_ENV`).
 CRASH_STEPS = ("before_commit", "before_files", "during_csv", "between_files", "during_json", "after_files")
 PENDING = "PENDING"
 WRITTEN = "WRITTEN"
@@ -73,12 +73,6 @@ _TEXT_FIELDS = (
     "determination_reference",
     "reversal_of",
 )
-
-
-def _crash_point(step: str) -> None:
-    # Tests only: kill this process here, as a power cut would (no cleanup, no finally).
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -420,8 +414,8 @@ def record_receipt(
             if draft.reversal_of
             else f"{len(stored_lines)} line(s), approver {draft.approver or '-'}",
         )
-        _crash_point("before_commit")
-    _crash_point("before_files")
+        crash_point("before_commit")
+    crash_point("before_files")
     return _write_files(ledger, receipt_no)
 
 
@@ -480,14 +474,14 @@ def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
                 half = len(csv_bytes) // 2
                 fh.write(csv_bytes[:half])  # type: ignore[arg-type]  # binary mode
                 fh.flush()
-                _crash_point("during_csv")
+                crash_point("during_csv")
                 fh.write(csv_bytes[half:])  # type: ignore[arg-type]  # binary mode
-            _crash_point("between_files")
+            crash_point("between_files")
             manifest = (json.dumps(receipt.manifest(), indent=2) + "\n").encode("utf-8")
             with atomic_write(receipt.json_path, "wb") as fh:
                 fh.write(manifest[: len(manifest) // 2])  # type: ignore[arg-type]  # binary mode
                 fh.flush()
-                _crash_point("during_json")
+                crash_point("during_json")
                 fh.write(manifest[len(manifest) // 2 :])  # type: ignore[arg-type]  # binary mode
         except OSError as exc:
             msg = (
@@ -496,7 +490,7 @@ def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
                 "or repair_receipts() writes them."
             )
             raise LedgerError(msg) from None
-        _crash_point("after_files")
+        crash_point("after_files")
         queries.run(con, "update_receipt_written", receipt_no=receipt_no)
     return get_receipt(ledger, receipt_no)
 
