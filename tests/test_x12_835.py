@@ -804,8 +804,8 @@ def test_cli_import_835(tmp_path):
     assert "Traceback" not in done.stderr
     out = done.stdout
     assert (
-        f"{MANAGED}: claims 2, lines 2, matched 2, paid 945.00 (posted 945.00), "
-        "adjustments 1055.00 (posted 1055.00), PLB 0, problems 0 errors / 3 warnings" in out
+        f"{MANAGED}: claims 2, lines 2, matched 2, paid $945.00 (posted $945.00), "
+        "adjustments $1,055.00 (posted $1,055.00), PLB 0, problems 0 errors / 3 warnings" in out
     )
     assert f"{bad}: refused: {bad}: not an X12 interchange" in out
     assert "9 transactions added" in out

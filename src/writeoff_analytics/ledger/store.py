@@ -40,7 +40,7 @@ class Ledger:
     Parameters
     ----------
     path
-        A DuckDB file (created if missing) or ``":memory:"``.
+        A DuckDB file (created if missing; see :meth:`open_existing`) or ``":memory:"``.
 
     Examples
     --------
@@ -57,6 +57,32 @@ class Ledger:
         self._cache: dict[str, tuple[int, pl.DataFrame]] = {}
         with self.connect() as con:
             queries.run(con, "create_store")
+
+    @classmethod
+    def open_existing(cls, path: str | os.PathLike[str] = DEFAULT_DB) -> Ledger:
+        """Open a store that exists already; never create one (for commands that only read).
+
+        Raises
+        ------
+        LedgerError
+            If there is no store at ``path``, or ``path`` is a folder.
+
+        Examples
+        --------
+        >>> Ledger.open_existing("typo/x.duckdb")
+        Traceback (most recent call last):
+        ...
+        writeoff_analytics.errors.LedgerError: no ledger at typo/x.duckdb; run `writeoff load EXTRACT --db typo/x.duckdb` first.
+        """
+        if str(path) != MEMORY:
+            file = Path(path)
+            if file.is_dir():
+                msg = f"{file} is a folder, not a ledger store; pass --db with the store's file."
+                raise LedgerError(msg)
+            if not file.is_file():
+                msg = f"no ledger at {file}; run `writeoff load EXTRACT --db {file}` first."
+                raise LedgerError(msg)
+        return cls(path)
 
     def __repr__(self) -> str:
         return f"Ledger({self.path!r})"
