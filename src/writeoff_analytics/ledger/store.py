@@ -65,7 +65,7 @@ class Ledger:
         Raises
         ------
         LedgerError
-            If there is no store at ``path``, or ``path`` is a folder.
+            If there is no store at ``path``, or ``path`` is a folder or not a DuckDB file.
 
         Examples
         --------
@@ -81,6 +81,11 @@ class Ledger:
                 raise LedgerError(msg)
             if not file.is_file():
                 msg = f"no ledger at {file}; run `writeoff load EXTRACT --db {file}` first."
+                raise LedgerError(msg)
+            with file.open("rb") as fh:
+                header = fh.read(_MAGIC_END)
+            if header[_MAGIC_END - len(_DUCKDB_MAGIC):] != _DUCKDB_MAGIC:
+                msg = f"{file} is not a ledger store (not a DuckDB file); pass --db with the store's file."
                 raise LedgerError(msg)
         return cls(path)
 
@@ -196,6 +201,10 @@ class Ledger:
             ).fetchall()
         return str(rows[0][0]) if rows else None
 
+
+#: A DuckDB database file says "DUCK" in bytes 8..12 (checked before a lock file is made beside it).
+_DUCKDB_MAGIC = b"DUCK"
+_MAGIC_END = 12
 
 _FRAME_TABLES = frozenset({"charge_balances", "payers"})
 
