@@ -322,3 +322,29 @@ def test_demo_data_writes_into_a_full_folder_only_with_force(work: Path, capsys:
     assert main(["demo-data", "--out", "full", "--patients", "3", "--force"]) == 0
     assert (work / "full" / "keep.txt").is_file() and (work / "full" / "charges.csv").is_file()
     assert "total charges" in capsys.readouterr().out
+
+
+# --- criteria files: one reader, so one command accepts what another does -------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("top.toml", 'balance_type = "PATIENT"\nwrite_off_by = "ENCOUNTER"\nresponsibility = "NOT_RESPONSIBLE"\n'),
+        ("table.toml", '[criteria]\nbalance_type = "PATIENT"\nwrite_off_by = "ENCOUNTER"\nresponsibility = "NOT_RESPONSIBLE"\n'),
+        ("top.json", '{"balance_type": "PATIENT", "write_off_by": "ENCOUNTER", "responsibility": "NOT_RESPONSIBLE"}'),
+        ("table.json", '{"criteria": {"balance_type": "PATIENT", "write_off_by": "ENCOUNTER", '
+                       '"responsibility": "NOT_RESPONSIBLE"}}'),
+    ],
+)
+def test_candidates_report_and_commit_read_a_criteria_file_alike(
+    work: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    (work / name).write_text(text, encoding="utf-8")
+    when = ("--as-of", AS_OF.isoformat())
+    assert main(["candidates", *STORE, "--criteria", name, *when, "--format", "csv"]) == 0
+    assert [r.split(",")[0] for r in capsys.readouterr().out.splitlines()[1:]] == ["C3", "C4"]
+    assert main(["report", *STORE, "--criteria", name, *when, "--output", "c.csv"]) == 0
+    assert "2 lines, total $625.50" in capsys.readouterr().out
+    assert main(["commit", *STORE, "--criteria", name, *when, "--reason", "BAD_DEBT", "--exclude", "E3"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "WO-000002"
