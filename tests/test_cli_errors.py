@@ -127,6 +127,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     ((*COMMIT, "--as-of", "11/01/2026"), "argument --as-of: '11/01/2026' is not a date; write YYYY-MM-DD"),
     (("history", *STORE, "--from", "yesterday"), "argument --from: 'yesterday' is not a date; write YYYY-MM-DD"),
     (("history", *STORE, "--to", "2026-02-30"), "argument --to: '2026-02-30' is not a date; write YYYY-MM-DD"),
+    (("history", *STORE, "--to", "20261101"), "argument --to: '20261101' is not a date; write YYYY-MM-DD"),
     ((*REPORT, "--output", "r.pdf", "--as-of", "11/01/2026"), "argument --as-of: '11/01/2026' is not a date"),
     (("report", *STORE, "--history", "--from", "x", "--to", "2026-11-01", "--output", "h.html"),
      "argument --from: 'x' is not a date; write YYYY-MM-DD"),
@@ -138,6 +139,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("history", *STORE, "--receipt", "last"), "argument --receipt: 'last' is not a receipt number; write WO-000001 (or 1)"),
     ((*REVERSE, "--receipt", "wo-404"), "unknown receipt 'WO-000404'"),
     ((*REVERSE, "--receipt", "WO-1x"), "argument --receipt: 'WO-1x' is not a receipt number"),
+    ((*REVERSE, "--receipt", "\u0661"), "is not a receipt number"),  # an Arabic-Indic one: ASCII digits only
     (("report", *STORE, "--receipt", "404", "--output", "r.pdf"), "WO-000404"),
     (("report", *STORE, "--receipt", "#1", "--output", "r.pdf"), "argument --receipt: '#1' is not a receipt number"),
     # a wrong suffix

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -17,6 +18,8 @@ from typing import NoReturn
 from writeoff_analytics.errors import HistoryError
 from writeoff_analytics.ledger.store import DEFAULT_DB
 from writeoff_analytics.writeoffs.receipts import normalize_receipt_no
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class UsageError(SystemExit):
@@ -46,6 +49,8 @@ def iso_date(text: str) -> dt.date:
     datetime.date(2026, 11, 1)
     """
     try:
+        if not _ISO_DATE.fullmatch(text):  # fromisoformat also takes 20261101 and other digits
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         msg = f"{text!r} is not a date; write YYYY-MM-DD"

@@ -208,7 +208,7 @@ def receipt_number(seq: int) -> str:
     return f"{RECEIPT_PREFIX}{seq:06d}"
 
 
-_RECEIPT_NO = re.compile(r"(?:WO-?)?0*([1-9]\d{0,8})", re.IGNORECASE)
+_RECEIPT_NO = re.compile(r"(?:WO-?)?0*([1-9][0-9]{0,8})", re.IGNORECASE)  # ASCII digits only
 
 
 def normalize_receipt_no(text: str | int) -> str:
