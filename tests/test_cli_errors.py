@@ -151,6 +151,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     ((*REPORT, "--output", "x.doc"), "cannot tell the format of x.doc from its suffix"),
     ((*REPORT, "--output", "report"), "cannot tell the format of report from its suffix"),
     (("load", "c.toml", *STORE), "c.toml"),
+    ((*CANDIDATES, "--format", "parquet", "--output", "o.csv"), "--format parquet does not match --output o.csv (.csv)"),
     # usage mistakes and refused values
     ((), "writeoff: error: the following arguments are required: COMMAND"),
     (("nonsense",), "writeoff: error: argument COMMAND: invalid choice: 'nonsense'"),
@@ -311,6 +312,14 @@ def test_the_candidates_table_says_what_it_did_not_show(work: Path, capsys: pyte
     out = capsys.readouterr().out
     assert "First 1 of 3 lines:" in out
     assert out.splitlines()[-1] == "2 more lines not shown; to get them all, use --format csv (or json, or parquet with --output FILE)."
+
+
+def test_candidates_take_the_format_from_the_suffix(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import polars as pl
+
+    assert main(["candidates", *STORE, "--criteria", "c.toml", "--as-of", AS_OF.isoformat(), "--output", "o.parquet"]) == 0
+    assert pl.read_parquet(work / "o.parquet").height == 3
+    assert "3 lines written to o.parquet" in capsys.readouterr().err
 
 
 def test_report_takes_the_format_from_the_suffix(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -73,8 +73,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--group", action="store_true", help="one row per write-off group")
     p.add_argument(
-        "--format", choices=FORMATS, default="table",
-        help=f"output format (default table, which shows the first {TABLE_ROWS} rows)",
+        "--format", choices=FORMATS, default=None,
+        help=f"output format (default: the --output suffix .csv/.json/.parquet, else table, "
+        f"which shows the first {TABLE_ROWS} rows)",
     )
     p.add_argument(
         "--output", type=output_file, metavar="PATH", help="write here (default stdout)"
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         from writeoff_analytics.cli._spark import run_spark
 
         return run_spark(args, criteria)
+    args.format = _output_format(args)
     if args.format == "parquet" and args.output is None:
         msg = "--format parquet needs --output PATH (it is a binary file)."
         raise CriteriaError(msg, field="format")
@@ -118,6 +120,21 @@ def run(args: argparse.Namespace) -> int:
         what = "groups" if args.group else "lines"
         print(f"{frame.height} {what} written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, else the ``--output`` suffix's format, else table; a mismatch is refused."""
+    suffix = None if args.output is None else args.output.suffix.lower()
+    by_suffix = {".csv": "csv", ".json": "json", ".parquet": "parquet"}.get(suffix or "")
+    if args.format is None:
+        return by_suffix or "table"
+    if by_suffix is not None and by_suffix != args.format:
+        msg = (
+            f"--format {args.format} does not match --output {args.output} ({suffix}); "
+            f"name the file for its format or drop --format"
+        )
+        raise CriteriaError(msg, field="format")
+    return str(args.format)
 
 
 def _criteria(args: argparse.Namespace) -> Criteria:
