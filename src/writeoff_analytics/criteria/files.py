@@ -80,7 +80,7 @@ def read_criteria_file(path: str | os.PathLike[str], **overrides: Any) -> Criter
 
     Examples
     --------
-    >>> import tempfile
+    >>> import shutil, tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "a.toml").write_text('balance_type = "PATIENT"\nwrite_off_by = "PATIENT"\n')
     >>> _ = (folder / "b.json").write_text(
@@ -91,6 +91,7 @@ def read_criteria_file(path: str | os.PathLike[str], **overrides: Any) -> Criter
     Traceback (most recent call last):
     ...
     writeoff_analytics.errors.CriteriaError: Criteria refused: criteria file ... must end in .toml or .json (not .yaml).
+    >>> shutil.rmtree(folder)
     """
     file = Path(path)
     data = _read(file)
