@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from writeoff_analytics.errors import HistoryError
-from writeoff_analytics.ledger.store import DEFAULT_DB
+from writeoff_analytics.ledger.store import DEFAULT_DB, is_duckdb_file
 from writeoff_analytics.writeoffs.receipts import normalize_receipt_no
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -118,6 +118,9 @@ def store_file(text: str) -> Path:
     path = Path(text)
     if path.is_dir():
         msg = f"{path} is a folder, not a ledger store; give the store's file, e.g. {path / 'ledger.duckdb'}"
+        raise argparse.ArgumentTypeError(msg)
+    if path.is_file() and path.stat().st_size > 0 and not is_duckdb_file(path):
+        msg = f"{path} is not a ledger store (not a DuckDB file); give the store's file"
         raise argparse.ArgumentTypeError(msg)
     if problem := _folder_problem(path):
         raise argparse.ArgumentTypeError(problem.replace("cannot write", "cannot use", 1))

@@ -82,9 +82,7 @@ class Ledger:
             if not file.is_file():
                 msg = f"no ledger at {file}; run `writeoff load EXTRACT --db {file}` first."
                 raise LedgerError(msg)
-            with file.open("rb") as fh:
-                header = fh.read(_MAGIC_END)
-            if header[_MAGIC_END - len(_DUCKDB_MAGIC):] != _DUCKDB_MAGIC:
+            if not is_duckdb_file(file):
                 msg = f"{file} is not a ledger store (not a DuckDB file); pass --db with the store's file."
                 raise LedgerError(msg)
         return cls(path)
@@ -205,6 +203,22 @@ class Ledger:
 #: A DuckDB database file says "DUCK" in bytes 8..12 (checked before a lock file is made beside it).
 _DUCKDB_MAGIC = b"DUCK"
 _MAGIC_END = 12
+
+def is_duckdb_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a DuckDB database file (its header says so; nothing is opened or made).
+
+    Examples
+    --------
+    >>> is_duckdb_file(__file__)
+    False
+    """
+    try:
+        with Path(path).open("rb") as fh:
+            header = fh.read(_MAGIC_END)
+    except OSError:
+        return False
+    return header[_MAGIC_END - len(_DUCKDB_MAGIC) :] == _DUCKDB_MAGIC
+
 
 _FRAME_TABLES = frozenset({"charge_balances", "payers"})
 
