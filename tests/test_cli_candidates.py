@@ -67,10 +67,11 @@ def test_table_prints_a_summary_then_rows(store):
     out = proc.stdout.splitlines()
     assert out[0] == "Criteria: Patient balances, written off by encounter; responsibility: " \
                      "not responsible; as of 2026-11-01"
-    assert out[1] == "As of 2026-11-01: 2 lines in 2 groups, total 60.00"
+    assert out[1] == "As of 2026-11-01: 2 lines in 2 groups, total $60.00"
     assert out[2] == "First 2 of 2 lines:"
     assert "| C1 " in proc.stdout and "| C3 " in proc.stdout
-    assert "40.00" in proc.stdout
+    assert "$40.00" in proc.stdout
+    assert "not shown" not in proc.stdout  # every line is shown
 
 
 def test_json_keeps_money_exact(store):
@@ -123,7 +124,7 @@ def test_user_presets_file(store, tmp_path):
     [
         (["--preset", "nope"], "unknown preset nope; known: bad-debt"),
         (["--preset", "bad-debt", "--as-of", "11/01/2026"],
-         "as_of '11/01/2026' is not a date; write YYYY-MM-DD."),
+         "argument --as-of: '11/01/2026' is not a date; write YYYY-MM-DD"),
         (["--preset", "timely-filing", "--format", "parquet"], "--format parquet needs --output"),
     ],
 )
@@ -148,5 +149,5 @@ def test_missing_store_is_not_created(tmp_path):
     path = tmp_path / "none.duckdb"
     proc = writeoff("--db", str(path), "--preset", "bad-debt")
     assert proc.returncode == 1
-    assert f"no ledger store at {path}; load an extract first" in proc.stderr
+    assert f"no ledger at {path}; run `writeoff load EXTRACT --db {path}` first." in proc.stderr
     assert not path.exists()

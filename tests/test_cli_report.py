@@ -77,7 +77,8 @@ def test_receipt_report_as_xlsx(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     proc = writeoff("report", "--receipt", "1", "--format", "xlsx", "--output", str(out), "--db", str(store))
     assert proc.returncode == 0, proc.stderr
-    assert f"receipt WO-000001: {receipt.line_count} lines, total {format_money(total)} -> {out}" in proc.stdout
+    # the summary says what moved, positive; the file keeps the lines' negative amounts
+    assert f"receipt WO-000001: {receipt.line_count} lines, written off {format_money(-total)} -> {out}" in proc.stdout
     lines = pl.read_excel(out, sheet_name="Lines", schema_overrides={"amount": PL_MONEY})
     assert lines.height == receipt.line_count and lines.get_column("amount").sum() == total
     facts = dict(pl.read_excel(out, sheet_name="Report", has_header=False).rows()[1:])

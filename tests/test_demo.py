@@ -22,6 +22,7 @@ from writeoff_analytics.errors import DemoError, WriteoffError
 from writeoff_analytics.ledger.schema import TABLES, ColumnType
 from writeoff_analytics.ledger.snapshot import conform, polars_schema, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import format_money
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "data" / "demo"
@@ -434,9 +435,9 @@ def test_demo_data_command(tmp_path: Path) -> None:
     assert lines[1].split() == ["payers", "15"]
     assert lines[2].split() == ["patients", "25"]
     assert lines[6].split() == ["transactions", f"{summary.transactions:,}"]
-    assert lines[7].split() == ["total", "charges", str(summary.total_charge_amount)]
+    assert lines[7].split() == ["total", "charges", format_money(summary.total_charge_amount)]
 
-    bad = subprocess.run([*cmd, "--patients", "0"], capture_output=True, text=True, check=False)
+    bad = subprocess.run([*cmd, "--patients", "0", "--force"], capture_output=True, text=True, check=False)
     assert bad.returncode == 1
     assert bad.stderr == "writeoff demo-data: error: patients must be at least 1 (got 0)\n"
 

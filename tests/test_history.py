@@ -72,8 +72,11 @@ def test_show_one_receipt_with_its_lines(committed):
         (3, "C3", Decimal("-25.50"), Decimal("25.50")),
     ]
     assert detail.reversed_by == ()
-    with pytest.raises(HistoryError, match="unknown receipt 'WO-9'"):
+    with pytest.raises(HistoryError, match="unknown receipt 'WO-000009'"):  # WO-9 is WO-000009
         show_receipt(ledger, "WO-9", user="ana", config=CONFIG)
+    assert show_receipt(ledger, "wo-1", user="ana", config=CONFIG).receipt == first
+    with pytest.raises(HistoryError, match="'WO-first' is not a receipt number; write WO-000001"):
+        show_receipt(ledger, "WO-first", user="ana", config=CONFIG)
 
 
 def test_reversing_a_whole_receipt_brings_the_lines_back(committed, tmp_path):

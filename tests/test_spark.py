@@ -490,9 +490,9 @@ def test_cli_lists_each_practice(spark: Any, tmp_path: Path, capsys: pytest.Capt
     assert status == 0
     assert out[1:] == [
         "practice               groups    lines            total",
-        "A                           1        1            40.00",
-        "B                           0        0             0.00",
-        "all practices                        1            40.00",
+        "A                           1        1           $40.00",
+        "B                           0        0            $0.00",
+        "all practices                        1           $40.00",
     ]
 
 
@@ -515,7 +515,7 @@ def test_candidates_engine_spark_extract_lists_each_practice(
                    "--extract", str(tmp_path), "--spark-master", "local[2]"])
     out = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert out[-1] == "all practices                        1            40.00"
+    assert out[-1] == "all practices                        1           $40.00"
 
 
 @pytest.mark.spark
@@ -570,7 +570,7 @@ def test_a_zip_is_searched_like_its_folder_and_its_unpacked_copy_removed(
     status = main(["candidates", "--engine", "spark", "--preset", "no-balance-billing", "--as-of", "2026-11-01",
                    "--extract", str(zipped)])
     assert status == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "all practices                        1            40.00"
+    assert capsys.readouterr().out.splitlines()[-1] == "all practices                        1           $40.00"
     assert list(scratch.iterdir()) == []  # the unpacked copies are gone
 
 

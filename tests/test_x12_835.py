@@ -1008,8 +1008,8 @@ def test_cli_import_835(tmp_path):
     assert "Traceback" not in done.stderr
     out = done.stdout
     assert (
-        f"{MANAGED}: claims 2, lines 2, matched 2, paid 945.00 (posted 945.00), "
-        "adjustments 1055.00 (posted 1055.00), PLB 0, problems 0 errors / 1 warnings" in out
+        f"{MANAGED}: claims 2, lines 2, matched 2, paid $945.00 (posted $945.00), "
+        "adjustments $1,055.00 (posted $1,055.00), PLB 0, problems 0 errors / 1 warnings" in out
     )
     assert (
         f"  {MANAGED}, segment 4 (byte 176), BPR: warning: BPR16 payment date '20002316' is not "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from writeoff_analytics.errors import BatchError
+
 
 class Reason(StrEnum):
     """Standard write-off reasons (issue 4), valued as stored in receipts."""
@@ -50,3 +52,27 @@ REASON_TEXTS: dict[Reason, str] = {
 #: Reasons that waive what a patient owes as a favour: a compliance risk when routine for
 #: Medicare and Medicaid patients (the compliance report flags them).
 WAIVER_REASONS = frozenset({Reason.COURTESY, Reason.ADMINISTRATIVE, Reason.CUSTOM})
+
+
+def parse_reason(text: Reason | str) -> Reason:
+    """The reason a person typed: the code in any case, with ``-`` or ``_`` between words.
+
+    Raises
+    ------
+    BatchError
+        If it names no standard reason (the message lists them).
+
+    Examples
+    --------
+    >>> parse_reason("small-balance") is parse_reason(" SMALL_BALANCE ") is Reason.SMALL_BALANCE
+    True
+    """
+    if isinstance(text, Reason):
+        return text
+    code = str(text).strip().upper().replace("-", "_").replace(" ", "_")
+    try:
+        return Reason(code)
+    except ValueError:
+        known = ", ".join(r.value for r in Reason)
+        msg = f"unknown reason {text!r}; use one of {known} (CUSTOM with its own text)."
+        raise BatchError(msg) from None

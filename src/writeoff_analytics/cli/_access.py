@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
+from writeoff_analytics.cli._options import output_folder
 from writeoff_analytics.writeoffs.permissions import (
     DEFAULT_CONFIG,
     Config,
@@ -14,34 +14,26 @@ from writeoff_analytics.writeoffs.permissions import (
     load_config,
 )
 
-_told_open_config = False
-
-
-def iso_date(text: str) -> dt.date:
-    """An argparse type: an ISO date ``YYYY-MM-DD``."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        msg = f"{text!r} is not a date; write YYYY-MM-DD"
-        raise argparse.ArgumentTypeError(msg) from None
+#: The no-config notice, kept until the command has succeeded (a failure stays one line).
+_notice: str | None = None
 
 
 def add_user_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--user NAME`` (default: the login name)."""
-    parser.add_argument("--user", help="who acts (default: your login name)")
+    parser.add_argument("--user", metavar="NAME", help="who acts (default: your login name)")
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--config FILE`` (default ``./writeoff.toml``)."""
     parser.add_argument(
-        "--config", type=Path, help=f"permissions and approval config (default ./{DEFAULT_CONFIG})"
+        "--config", type=Path, metavar="FILE", help=f"permissions and approval config (default ./{DEFAULT_CONFIG})"
     )
 
 
 def add_receipts_dir_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--receipts-dir DIR`` (default: ``receipts`` beside the store)."""
     parser.add_argument(
-        "--receipts-dir", type=Path, help="where receipt files go (default: receipts/ beside the store)"
+        "--receipts-dir", type=output_folder, metavar="DIR", help="where receipt files go (default: receipts/ beside the store)"
     )
 
 
@@ -50,18 +42,36 @@ def user_of(args: argparse.Namespace) -> str:
     return str(args.user) if getattr(args, "user", None) else current_user()
 
 
-def config_of(args: argparse.Namespace) -> Config:
-    """Read ``--config`` (or ``./writeoff.toml``); without a file, say once who may do everything."""
-    global _told_open_config
+def config_of(args: argparse.Namespace, *, notice: bool = True) -> Config:
+    """Read ``--config`` (or ``./writeoff.toml``).
+
+    Without a file, the login name holds every permission; a command that changes the store
+    (``notice=True``) says so once, after it succeeded, with how to create the file.
+    """
+    global _notice
     config = load_config(args.config)
-    if config.is_default and not _told_open_config:
-        _told_open_config = True
-        print(
+    if config.is_default and notice:
+        _notice = (
             f"writeoff: no config file ./{DEFAULT_CONFIG}: login {current_user()!r} holds every "
-            "permission and no second approver is needed (create the file to restrict this).",
-            file=sys.stderr,
+            "permission and no second approver is needed; to restrict this, create "
+            f"{DEFAULT_CONFIG} with a line per user, e.g. [users.NAME] then "
+            'permissions = ["mass_write_off", "mass_write_off_history"]'
         )
     return config
+
+
+def reset_notice() -> None:
+    """Forget a pending notice (each command run starts without one)."""
+    global _notice
+    _notice = None
+
+
+def print_notice() -> None:
+    """Print the pending no-config notice once, on stderr."""
+    global _notice
+    if _notice is not None:
+        print(_notice, file=sys.stderr)
+        _notice = None
 
 
 def receipts_dir_of(args: argparse.Namespace) -> Path:

@@ -3,8 +3,9 @@
     writeoff candidates --preset small-balance --as-of 2026-11-01
     writeoff candidates --criteria mine.toml --group --format csv --output groups.csv
 
-``--criteria FILE.toml`` holds :class:`~writeoff_analytics.criteria.model.Criteria` fields
-at top level (``balance_type = "PATIENT"``, ``write_off_by = "ENCOUNTER"``, ...).
+``--criteria FILE`` holds :class:`~writeoff_analytics.criteria.model.Criteria` fields, read
+by :func:`~writeoff_analytics.criteria.files.read_criteria_file` (TOML or JSON, at top level
+or under ``[criteria]``).
 """
 
 from __future__ import annotations
@@ -14,25 +15,25 @@ import io
 import json
 import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
-from writeoff_analytics._toml import read_toml
 from writeoff_analytics.candidates import find_candidates
-from writeoff_analytics.cli import add_db_option
-from writeoff_analytics.cli.cmd_spark_candidates import add_driver_memory_option
-from writeoff_analytics.criteria.model import Criteria
+from writeoff_analytics.cli._options import add_db_option, iso_date, output_file
+from writeoff_analytics.cli._spark import add_spark_options
+from writeoff_analytics.criteria.files import read_criteria
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.engines import ENGINES
-from writeoff_analytics.errors import CriteriaError, LedgerError
+from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.export.csv import csv_text
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import format_money
 
 if TYPE_CHECKING:
     from writeoff_analytics.candidates import Candidates
+    from writeoff_analytics.criteria.model import Criteria
 
 FORMATS = ("table", "csv", "json", "parquet")
 #: Rows the table format shows after its summary.
@@ -55,26 +56,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--preset", metavar="NAME", help="a shipped or user preset")
     which.add_argument(
-        "--criteria", type=Path, metavar="FILE.toml", help="criteria fields at top level"
+        "--criteria", metavar="FILE",
+        help="a criteria file (.toml or .json; fields at top level or under [criteria])",
     )
-    p.add_argument("--presets", type=Path, metavar="FILE", help="a user presets file")
-    p.add_argument("--as-of", metavar="DATE", help="the aging date, YYYY-MM-DD (default today)")
+    p.add_argument("--presets", metavar="FILE", help="a user presets file")
+    p.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="the aging date, YYYY-MM-DD (default today)"
+    )
     p.add_argument(
         "--patient-id", nargs="+", action="extend", metavar="ID", help="only these patients"
     )
     p.add_argument(
         "--encounter-id", nargs="+", action="extend", metavar="ID", help="only these encounters"
     )
-    p.add_argument("--engine", choices=ENGINES, default="duckdb")
+    p.add_argument(
+        "--engine", choices=ENGINES, default="duckdb", help="the engine that searches (default duckdb)"
+    )
     p.add_argument("--group", action="store_true", help="one row per write-off group")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--output", type=Path, metavar="PATH", help="write here (default stdout)")
+    p.add_argument(
+        "--format", choices=FORMATS, default=None,
+        help=f"output format (default: the --output suffix .csv/.json/.parquet, else table, "
+        f"which shows the first {TABLE_ROWS} rows)",
+    )
+    p.add_argument(
+        "--output", type=output_file, metavar="PATH", help="write here (default stdout)"
+    )
     spark = p.add_argument_group("Spark (--engine spark --extract DIR: a multi-practice extract)")
-    spark.add_argument("--extract", help="practice=<id>/ folders, a .zip of them (or an hdfs://, s3a:// URI)")
-    spark.add_argument("--spark-master", default="local[2]", help="local[N], spark://host:7077, yarn")
-    add_driver_memory_option(spark)
-    spark.add_argument("--practice", dest="practices", action="append", help="only this practice")
-    p.set_defaults(handler=run, extract_format="auto")
+    add_spark_options(spark, extract_required=False)
+    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,19 +93,14 @@ def run(args: argparse.Namespace) -> int:
         if args.engine != "spark":
             msg = "--extract reads a multi-practice extract on Spark; add --engine spark."
             raise CriteriaError(msg, field="engine")
-        from writeoff_analytics.cli.cmd_spark_candidates import run_spark
+        from writeoff_analytics.cli._spark import run_spark
 
         return run_spark(args, criteria)
-    if not Path(args.db).exists():
-        msg = (
-            f"no ledger store at {args.db}; load an extract first "
-            f"(writeoff load EXTRACT --db {args.db})"
-        )
-        raise LedgerError(msg)
+    args.format = _output_format(args)
     if args.format == "parquet" and args.output is None:
         msg = "--format parquet needs --output PATH (it is a binary file)."
         raise CriteriaError(msg, field="format")
-    found = find_candidates(Ledger(args.db), criteria, engine=args.engine)
+    found = find_candidates(Ledger.open_existing(args.db), criteria, engine=args.engine)
     frame = found.groups if args.group else found.lines
     if args.format == "parquet":
         buffer = io.BytesIO()
@@ -119,6 +123,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, else the ``--output`` suffix's format, else table; a mismatch is refused."""
+    suffix = None if args.output is None else args.output.suffix.lower()
+    by_suffix = {".csv": "csv", ".json": "json", ".parquet": "parquet"}.get(suffix or "")
+    if args.format is None:
+        return by_suffix or "table"
+    if by_suffix is not None and by_suffix != args.format:
+        msg = (
+            f"--format {args.format} does not match --output {args.output} ({suffix}); "
+            f"name the file for its format or drop --format"
+        )
+        raise CriteriaError(msg, field="format")
+    return str(args.format)
+
+
 def _criteria(args: argparse.Namespace) -> Criteria:
     overrides: dict[str, Any] = {}
     if args.as_of is not None:
@@ -129,20 +148,14 @@ def _criteria(args: argparse.Namespace) -> Criteria:
         overrides["encounter_ids"] = args.encounter_id
     if args.preset is not None:
         return criteria_from_preset(args.preset, presets_file=args.presets, **overrides)
-    path: Path = args.criteria
-    data = read_toml(path, "criteria file", lambda msg: CriteriaError(msg, field="criteria"))
-    try:
-        return Criteria.from_dict({**data, **overrides})
-    except CriteriaError as exc:
-        msg = f"criteria file {path}: {exc.reason}"
-        raise CriteriaError(msg, field=exc.field) from None
+    return read_criteria(args.criteria, **overrides)
 
 
 def _table(frame: pl.DataFrame, found: Candidates) -> str:
     lines = [
         f"Criteria: {found.criteria.describe()}",
         f"As of {found.as_of}: {found.line_count} lines in {found.group_count} groups, "
-        f"total {found.total}",
+        f"total {format_money(found.total)}",
     ]
     if frame.is_empty():
         lines.append("No candidates.")
@@ -161,8 +174,23 @@ def _table(frame: pl.DataFrame, found: Candidates) -> str:
         tbl_formatting="ASCII_MARKDOWN",
         fmt_str_lengths=60,
     ):
-        lines.append(str(frame.head(TABLE_ROWS)))
+        lines.append(str(_money_as_text(frame.head(TABLE_ROWS))))
+    if hidden := frame.height - shown:
+        what = "groups" if is_groups else "lines"
+        lines.append(
+            f"{hidden:,} more {what} not shown; to get them all, use --format csv "
+            "(or json, or parquet with --output FILE)."
+        )
     return "\n".join(lines) + "\n"
+
+
+def _money_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """The money columns as people read them ($1,086.30), for the table only."""
+    money = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)]
+    return frame.with_columns(
+        pl.Series(name, [None if v is None else format_money(v) for v in frame.get_column(name)], pl.String)
+        for name in money
+    )
 
 
 def _json(frame: pl.DataFrame, found: Candidates) -> str:

@@ -9,9 +9,13 @@ goes under ``--out`` (default ``data/demo-run/``), which the command owns and st
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 from pathlib import Path
 
+from writeoff_analytics.cli._options import iso_date, output_folder
+from writeoff_analytics.cli._progress import progress_bar, working
+from writeoff_analytics.errors import LedgerError, WriteoffError
 from writeoff_analytics.money import format_money
 
 #: The bundled demo extract and its date (ages are counted to it).
@@ -28,11 +32,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run the main job on the bundled demo ledger: load, find, commit, report",
         description=__doc__,
     )
-    p.add_argument("--extract", type=Path, default=DEMO_EXTRACT, help="the demo extract folder")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the demo store, receipts and reports go")
-    p.add_argument("--preset", default="no-balance-billing", help="the preset to write off")
-    p.add_argument("--as-of", default=DEMO_AS_OF, help="aging date (default: the demo's date)")
-    p.add_argument("--user", default="demo", help="who commits the batch (every permission, no config)")
+    p.add_argument(
+        "--extract", type=Path, default=DEMO_EXTRACT, metavar="DIR",
+        help=f"the demo extract folder (default {DEMO_EXTRACT})",
+    )
+    p.add_argument(
+        "--out", type=output_folder, default=DEFAULT_OUT, metavar="DIR",
+        help=f"where the demo store, receipts and reports go (default {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--preset", default="no-balance-billing", metavar="NAME", help="the preset to write off"
+    )
+    p.add_argument(
+        "--as-of", type=iso_date, default=dt.date.fromisoformat(DEMO_AS_OF), metavar="DATE",
+        help=f"aging date, YYYY-MM-DD (default: the demo's date, {DEMO_AS_OF})",
+    )
+    p.add_argument(
+        "--user", default="demo", metavar="NAME",
+        help="who commits the batch (every permission, no config)",
+    )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF reports")
     p.set_defaults(handler=run)
 
@@ -48,11 +66,15 @@ def run(args: argparse.Namespace) -> int:
     from writeoff_analytics.writeoffs.receipts import commit_batch
 
     out: Path = args.out
+    if not Path(args.extract).is_dir():
+        msg = f"no demo extract at {args.extract}; run from the checkout or pass --extract DIR"
+        raise LedgerError(msg)
     _start_afresh(out)
     ledger = Ledger(out / "ledger.duckdb")
 
     print(f"1. load {args.extract}")
-    report = load_extract(ledger, args.extract)
+    with progress_bar(args, f"loading {args.extract}") as report_progress:
+        report = load_extract(ledger, args.extract, progress=report_progress)
     counts = ", ".join(f"{n:,} {t}" for t, n in report.row_counts.items())
     print(f"   {counts}; {report.rejected_rows} rows rejected")
 
@@ -64,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"3. commit the batch as {args.user} (reason: {preset.reason.text})")
     batch = Batch.from_candidates(found, reason=preset.reason, note="writeoff demo")
-    receipt = commit_batch(
-        ledger, batch, user=args.user, receipts_dir=out / "receipts", config=Config.open_to(args.user)
-    )
+    with working(args, "committing"):
+        receipt = commit_batch(
+            ledger, batch, user=args.user, receipts_dir=out / "receipts", config=Config.open_to(args.user)
+        )
     print(f"   receipt {receipt.receipt_no}: {receipt.line_count:,} lines, {format_money(receipt.total)}")
     print(f"   files: {receipt.files_dir / (receipt.receipt_no + '.csv')} and .json")
 
@@ -76,11 +99,14 @@ def run(args: argparse.Namespace) -> int:
     reports = out / "reports"
     from writeoff_analytics.reporting import report_candidates, report_receipt
 
-    cand_report = report_candidates(found, ledger=ledger)
-    written = [cand_report.to_csv(reports / f"{preset.name}-candidates.csv")]
-    if not args.no_pdf:
-        written.append(cand_report.to_pdf(reports / f"{preset.name}-candidates.pdf"))
-        written.append(report_receipt(ledger, receipt.receipt_no).to_pdf(reports / f"{receipt.receipt_no}.pdf"))
+    with working(args, "writing the reports"):
+        cand_report = report_candidates(found, ledger=ledger)
+        written = [cand_report.to_csv(reports / f"{preset.name}-candidates.csv")]
+        if not args.no_pdf:
+            written.append(cand_report.to_pdf(reports / f"{preset.name}-candidates.pdf"))
+            written.append(
+                report_receipt(ledger, receipt.receipt_no).to_pdf(reports / f"{receipt.receipt_no}.pdf")
+            )
     print("5. reports: " + ", ".join(str(p) for p in written))
     print(receipt.receipt_no)
     return 0
@@ -90,8 +116,6 @@ def _start_afresh(out: Path) -> None:
     """Empty the demo's own folder (only one this command made: it carries a marker)."""
     if out.exists():
         if not (out / _MARKER).is_file():
-            from writeoff_analytics.errors import WriteoffError
-
             msg = f"{out} exists and was not made by `writeoff demo`; choose another --out"
             raise WriteoffError(msg)
         shutil.rmtree(out)

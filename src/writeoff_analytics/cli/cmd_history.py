@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli._access import (
     add_config_option,
     add_user_option,
     config_of,
-    iso_date,
     user_of,
 )
+from writeoff_analytics.cli._options import add_db_option, iso_date, receipt_no
 from writeoff_analytics.export.csv import WRITEOFF_REASON, csv_text
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import format_money
 from writeoff_analytics.writeoffs.history import search_receipts, show_receipt
 
 if TYPE_CHECKING:
@@ -37,12 +37,27 @@ _LINE_COLUMNS = (
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `history` command."""
-    p = sub.add_parser("history", help="list write-off receipts, or show one with its lines")
+    p = sub.add_parser(
+        "history",
+        help="list write-off receipts, or show one with its lines",
+        description="List the write-off receipts of a date range, or show one receipt with "
+        "its lines. Reads the store only; it never creates one.",
+    )
     add_db_option(p)
-    p.add_argument("--receipt", metavar="N", help="show this receipt with its lines")
-    p.add_argument("--from", dest="date_from", type=iso_date, metavar="DATE", help="created on or after")
-    p.add_argument("--to", dest="date_to", type=iso_date, metavar="DATE", help="created on or before")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--receipt", type=receipt_no, metavar="N",
+        help="show this receipt with its lines: WO-000001 (or wo-000001, or 1)",
+    )
+    p.add_argument(
+        "--from", dest="date_from", type=iso_date, metavar="DATE", help="created on or after (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--to", dest="date_to", type=iso_date, metavar="DATE", help="created on or before (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table",
+        help="output format (default table; csv and json keep amounts as plain numbers)",
+    )
     add_user_option(p)
     add_config_option(p)
     p.set_defaults(handler=run)
@@ -75,7 +90,7 @@ def _emit(frame: pl.DataFrame, columns: Sequence[str], fmt: str) -> None:
         picked = frame.select(list(columns)).rename({"reason_code": WRITEOFF_REASON}, strict=False)
         sys.stdout.write(csv_text(picked))
     else:
-        cells = [[_text(v) for v in row] for row in rows]
+        cells = [[format_money(v) if isinstance(v, Decimal) else _text(v) for v in row] for row in rows]
         widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
         print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
         for r in cells:
@@ -87,8 +102,8 @@ def _emit(frame: pl.DataFrame, columns: Sequence[str], fmt: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print receipts, or one receipt and its lines."""
     user = user_of(args)
-    config = config_of(args)
-    ledger = Ledger(args.db)
+    config = config_of(args, notice=False)  # reading history changes nothing: no notice
+    ledger = Ledger.open_existing(args.db)
     if args.receipt is None:
         found = search_receipts(
             ledger, user=user, config=config, date_from=args.date_from, date_to=args.date_to
@@ -116,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"Reversal of {r.reversal_of}")
         if detail.reversed_by:
             print(f"Reversed by {', '.join(detail.reversed_by)}")
-        print(f"{r.line_count} line(s), total {r.total}, files {r.files_state}: {r.csv_path}")
+        moved = "written back" if r.reversal_of else "written off"
+        print(f"{r.line_count} line(s), {moved} {format_money(r.total)}, files {r.files_state}: {r.csv_path}")
     _emit(detail.lines, _LINE_COLUMNS, args.format)
     return 0

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.cli._options import add_db_option
+from writeoff_analytics.cli._progress import working
+from writeoff_analytics.errors import LedgerError
+from writeoff_analytics.money import format_money
 
 if TYPE_CHECKING:
     import argparse
@@ -36,11 +39,15 @@ def _run(args: argparse.Namespace) -> int:
     from writeoff_analytics.ledger.store import Ledger
     from writeoff_analytics.sources.synthea import load_synthea
 
-    report = load_synthea(
-        Ledger(args.db),
-        args.folder,
-        set_aside_final_patient_payments=args.set_aside_final_patient_payments,
-    )
+    if not args.folder.is_dir():
+        msg = f"no Synthea export folder at {args.folder}; give the folder of its CSV files"
+        raise LedgerError(msg)
+    with working(args, f"loading the Synthea export {args.folder}"):
+        report = load_synthea(
+            Ledger(args.db),
+            args.folder,
+            set_aside_final_patient_payments=args.set_aside_final_patient_payments,
+        )
     counts = ", ".join(f"{name} {n}" for name, n in report.import_report.row_counts.items())
     print(
         f"loaded {args.folder} into {args.db} (import {report.import_report.import_id}): {counts}"
@@ -49,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     if extract.set_aside:
         print(f"set aside {len(extract.set_aside)} final patient payments")
     for claim_id, balance in extract.overpaid_claims:
-        print(f"  claim {claim_id}: payments exceed the charges in the export (balance {balance})")
+        print(f"  claim {claim_id}: payments exceed the charges in the export (balance {format_money(balance)})")
     for problem in extract.problems:
         print(f"  {problem}")
     print(f"{len(extract.problems)} rows left out")

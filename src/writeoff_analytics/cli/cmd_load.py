@@ -12,7 +12,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from writeoff_analytics.cli import add_db_option
+from writeoff_analytics.cli._options import add_db_option, output_file
+from writeoff_analytics.cli._progress import progress_bar
+from writeoff_analytics.errors import LedgerError
 from writeoff_analytics.ledger.controls import DEFAULT_MAX_REJECT_SHARE, LoadGuard, parse_share
 from writeoff_analytics.ledger.load import REJECTS_FILE, load_extract
 from writeoff_analytics.ledger.schema import TABLES
@@ -33,15 +35,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Load a ledger extract (a folder or .zip of CSV, Parquet or .xlsx tables) "
         "into the store, replacing the previous snapshot in one transaction.",
     )
-    p.add_argument("extract", type=Path, help="the extract folder or .zip")
+    p.add_argument("extract", type=Path, metavar="EXTRACT", help="the extract folder or .zip")
     add_db_option(p)
     p.add_argument(
         "--rejects",
-        type=Path,
+        type=output_file,
         default=None,
+        metavar="FILE",
         help=f"where to write the rejected rows (default {REJECTS_FILE} beside the store)",
     )
-    p.add_argument("--mapping", type=Path, default=None, help="a vendor mapping profile (TOML)")
+    p.add_argument(
+        "--mapping", type=Path, default=None, metavar="FILE", help="a vendor mapping profile (TOML)"
+    )
     p.add_argument(
         "--accept-rejected-share",
         metavar="PCT",
@@ -68,10 +73,19 @@ def run(args: argparse.Namespace) -> int:
         ),
         accept_empty_tables=args.accept_empty_tables,
     )
+    if not args.extract.exists():
+        msg = f"no extract at {args.extract}; give a folder or .zip of the ledger's tables"
+        raise LedgerError(msg)
     ledger = Ledger(args.db)
-    report = load_extract(
-        ledger, args.extract, mapping=args.mapping, rejects=args.rejects, guard=guard
-    )
+    with progress_bar(args, f"loading {args.extract}") as report_progress:
+        report = load_extract(
+            ledger,
+            args.extract,
+            mapping=args.mapping,
+            rejects=args.rejects,
+            progress=report_progress,
+            guard=guard,
+        )
     print(f"Loaded {args.extract} into {args.db} (import {report.import_id}).")
     width = max(len(t.name) for t in TABLES)
     rejected = {f.table: f.rejected for f in report.files}

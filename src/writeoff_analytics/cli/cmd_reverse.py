@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from writeoff_analytics.cli import add_db_option
 from writeoff_analytics.cli._access import (
     add_config_option,
     add_receipts_dir_option,
@@ -13,7 +12,10 @@ from writeoff_analytics.cli._access import (
     receipts_dir_of,
     user_of,
 )
+from writeoff_analytics.cli._options import add_db_option, receipt_no
+from writeoff_analytics.cli._progress import working
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.money import format_money
 from writeoff_analytics.writeoffs.history import reverse_receipt
 
 
@@ -22,9 +24,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "reverse",
         help="reverse a write-off receipt (or some lines); prints the reversal receipt number last",
+        description="Reverse a write-off receipt, or some of its lines, with a new linked "
+        "reversal receipt; the balances come back and nothing is deleted.",
     )
     add_db_option(p)
-    p.add_argument("--receipt", required=True, metavar="N", help="the receipt to reverse (WO-000001)")
+    p.add_argument(
+        "--receipt", required=True, type=receipt_no, metavar="N",
+        help="the receipt to reverse: WO-000001 (or wo-000001, or 1)",
+    )
     p.add_argument(
         "--charge-id", nargs="+", default=None, metavar="ID", help="reverse only these charges' lines"
     )
@@ -39,18 +46,19 @@ def run(args: argparse.Namespace) -> int:
     """Reverse; the reversal receipt number is the last line printed."""
     user = user_of(args)
     config = config_of(args)
-    ledger = Ledger(args.db)
+    ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()
-    receipt = reverse_receipt(
-        ledger,
-        args.receipt,
-        charge_ids=args.charge_id,
-        reason=args.reason,
-        user=user,
-        receipts_dir=receipts_dir_of(args),
-        config=config,
-    )
-    print(f"Reversed {receipt.line_count} line(s) of {args.receipt}, total {receipt.total}")
+    with working(args, f"reversing {args.receipt}"):
+        receipt = reverse_receipt(
+            ledger,
+            args.receipt,
+            charge_ids=args.charge_id,
+            reason=args.reason,
+            user=user,
+            receipts_dir=receipts_dir_of(args),
+            config=config,
+        )
+    print(f"Reversed {receipt.line_count} line(s) of {args.receipt}: {format_money(receipt.total)} written back")
     print(f"Receipt files: {receipt.csv_path} {receipt.json_path}")
     print(receipt.receipt_no)
     return 0

@@ -40,7 +40,7 @@ class Ledger:
     Parameters
     ----------
     path
-        A DuckDB file (created if missing) or ``":memory:"``.
+        A DuckDB file (created if missing; see :meth:`open_existing`) or ``":memory:"``.
 
     Examples
     --------
@@ -57,6 +57,35 @@ class Ledger:
         self._cache: dict[str, tuple[int, pl.DataFrame]] = {}
         with self.connect() as con:
             queries.run(con, "create_store")
+
+    @classmethod
+    def open_existing(cls, path: str | os.PathLike[str] = DEFAULT_DB) -> Ledger:
+        """Open a store that exists already; never create one (for commands that only read).
+
+        Raises
+        ------
+        LedgerError
+            If there is no store at ``path``, or ``path`` is a folder or not a DuckDB file.
+
+        Examples
+        --------
+        >>> Ledger.open_existing("typo/x.duckdb")
+        Traceback (most recent call last):
+        ...
+        writeoff_analytics.errors.LedgerError: no ledger at typo/x.duckdb; run `writeoff load EXTRACT --db typo/x.duckdb` first.
+        """
+        if str(path) != MEMORY:
+            file = Path(path)
+            if file.is_dir():
+                msg = f"{file} is a folder, not a ledger store; pass --db with the store's file."
+                raise LedgerError(msg)
+            if not file.is_file():
+                msg = f"no ledger at {file}; run `writeoff load EXTRACT --db {file}` first."
+                raise LedgerError(msg)
+            if not is_duckdb_file(file):
+                msg = f"{file} is not a ledger store (not a DuckDB file); pass --db with the store's file."
+                raise LedgerError(msg)
+        return cls(path)
 
     def __repr__(self) -> str:
         return f"Ledger({self.path!r})"
@@ -169,6 +198,26 @@ class Ledger:
                 "SELECT fingerprint FROM import_log ORDER BY import_id DESC LIMIT 1"
             ).fetchall()
         return str(rows[0][0]) if rows else None
+
+
+#: A DuckDB database file says "DUCK" in bytes 8..12 (checked before a lock file is made beside it).
+_DUCKDB_MAGIC = b"DUCK"
+_MAGIC_END = 12
+
+def is_duckdb_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a DuckDB database file (its header says so; nothing is opened or made).
+
+    Examples
+    --------
+    >>> is_duckdb_file(__file__)
+    False
+    """
+    try:
+        with Path(path).open("rb") as fh:
+            header = fh.read(_MAGIC_END)
+    except OSError:
+        return False
+    return header[_MAGIC_END - len(_DUCKDB_MAGIC) :] == _DUCKDB_MAGIC
 
 
 _FRAME_TABLES = frozenset({"charge_balances", "payers"})

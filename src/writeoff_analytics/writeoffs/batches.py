@@ -22,19 +22,14 @@ import polars as pl
 from writeoff_analytics.candidates import LINE_SCHEMA, Candidates, group_lines
 from writeoff_analytics.errors import BatchError
 from writeoff_analytics.money import CENT, ZERO, parse_money
-from writeoff_analytics.reasons import Reason
+from writeoff_analytics.reasons import Reason, parse_reason
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import BalanceType, Criteria
 
 
 def _reason(value: Reason | str) -> Reason:
-    try:
-        return Reason(str(value).strip().upper())
-    except ValueError:
-        known = ", ".join(r.value for r in Reason)
-        msg = f"unknown reason {value!r}; use one of {known} (CUSTOM with its own text)."
-        raise BatchError(msg) from None
+    return parse_reason(value)
 
 
 def _text(value: str | None) -> str | None:

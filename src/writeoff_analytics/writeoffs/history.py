@@ -24,6 +24,7 @@ from writeoff_analytics.writeoffs.receipts import (
     Receipt,
     ReceiptDraft,
     get_receipt,
+    normalize_receipt_no,
     receipt_lines,
     record_receipt,
     repair_receipts,
@@ -80,6 +81,8 @@ def search_receipts(
     HistoryError
         If ``receipt_no`` is given and unknown, or ``date_from`` is after ``date_to``.
     """
+    if receipt_no is not None:
+        receipt_no = normalize_receipt_no(receipt_no)
     _require(ledger, config, user, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
     if date_from is not None and date_to is not None and date_from > date_to:
         msg = f"date range refused: from {date_from} is after to {date_to}; swap them."
@@ -104,6 +107,7 @@ def show_receipt(ledger: Ledger, receipt_no: str, *, user: str, config: Config) 
     HistoryError
         If the receipt is unknown.
     """
+    receipt_no = normalize_receipt_no(receipt_no)
     _require(ledger, config, user, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
     repair_receipts(ledger, user=user)
     receipt = get_receipt(ledger, receipt_no)
@@ -130,7 +134,7 @@ def reverse_receipt(
     ledger
         The store.
     receipt_no
-        The write-off receipt to reverse.
+        The write-off receipt to reverse (``WO-000001``, ``wo-000001`` or ``1``).
     charge_ids
         Reverse only these charges' lines; ``None`` reverses every line not reversed yet.
     reason
@@ -150,6 +154,7 @@ def reverse_receipt(
         If the receipt is unknown or is itself a reversal, a charge is not on it, a line
         was reversed already, or the reason is empty. Refusals are audited.
     """
+    receipt_no = normalize_receipt_no(receipt_no)
     _require(ledger, config, user, Permission.REVERSE_WRITE_OFF, "reverse write-offs", AuditAction.REVERSE)
     try:
         with ledger.connect() as con:

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -202,14 +203,40 @@ def receipt_number(seq: int) -> str:
     return f"{RECEIPT_PREFIX}{seq:06d}"
 
 
-def get_receipt(ledger: Ledger, receipt_no: str) -> Receipt:
-    """Return the receipt ``receipt_no`` as the store records it.
+_RECEIPT_NO = re.compile(r"(?:WO-?)?0*([1-9][0-9]{0,8})", re.IGNORECASE)  # ASCII digits only
+
+
+def normalize_receipt_no(text: str | int) -> str:
+    """The receipt number people mean: ``WO-000001``, ``wo-000001`` and ``1`` are all WO-000001.
+
+    Every command and every function taking a receipt number reads it through here.
 
     Raises
     ------
     HistoryError
-        If there is no such receipt.
+        If the text is not a receipt number.
+
+    Examples
+    --------
+    >>> [normalize_receipt_no(t) for t in ("WO-000001", "wo-000001", "1", " 12 ")]
+    ['WO-000001', 'WO-000001', 'WO-000001', 'WO-000012']
     """
+    match = _RECEIPT_NO.fullmatch(str(text).strip())
+    if match is None:
+        msg = f"{str(text)!r} is not a receipt number; write WO-000001 (or 1)."
+        raise HistoryError(msg)
+    return receipt_number(int(match.group(1)))
+
+
+def get_receipt(ledger: Ledger, receipt_no: str) -> Receipt:
+    """Return the receipt ``receipt_no`` (``WO-000001``, ``wo-000001`` or ``1``) as the store records it.
+
+    Raises
+    ------
+    HistoryError
+        If the text is not a receipt number, or there is no such receipt.
+    """
+    receipt_no = normalize_receipt_no(receipt_no)
     with ledger.connect() as con:
         rows = queries.frame(con, "select_receipt", receipt_no=receipt_no).to_dicts()
     if not rows:
@@ -221,7 +248,7 @@ def get_receipt(ledger: Ledger, receipt_no: str) -> Receipt:
 def receipt_lines(ledger: Ledger, receipt_no: str) -> pl.DataFrame:
     """The lines of one receipt, in line order, with ``reversed_by`` (the reversing receipt)."""
     with ledger.connect() as con:
-        return queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
+        return queries.frame(con, "select_receipt_lines", receipt_no=normalize_receipt_no(receipt_no))
 
 
 def commit_batch(
