@@ -11,7 +11,8 @@ import pytest
 
 from writeoff_analytics.errors import LedgerFormatError
 from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
-from writeoff_analytics.ledger.load import MAX_COLUMNS, load_extract, read_extract
+from writeoff_analytics.ledger.files import MAX_COLUMNS
+from writeoff_analytics.ledger.load import load_extract, read_extract
 from writeoff_analytics.ledger.store import Ledger
 
 DATA = Path(__file__).parent / "data"
@@ -44,7 +45,7 @@ def test_table_names_in_any_case_and_nothing_else_is_unpacked(tmp_path):
     with open_zip(z) as zf:
         root = tmp_path / "out"
         root.mkdir()
-        from writeoff_analytics.ledger.load import EXTENSIONS
+        from writeoff_analytics.ledger.files import EXTENSIONS
         from writeoff_analytics.ledger.schema import TABLES
 
         wanted = {f"{t.name}{e}" for t in TABLES for e in EXTENSIONS}

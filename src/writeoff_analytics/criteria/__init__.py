@@ -1,1 +1,1 @@
-"""Mass write-off criteria: the value, the presets, and their two engines (SQL and Polars)."""
+"""Mass write-off criteria: the value, the presets, and the one reader of criteria files."""

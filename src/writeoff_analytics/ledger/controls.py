@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from writeoff_analytics.ledger.schema import Table
-    from writeoff_analytics.ledger.validate import TableResult
 
 #: The share of a table's rows a load may reject unless told otherwise.
 DEFAULT_MAX_REJECT_SHARE = Decimal("0.01")
@@ -217,21 +216,27 @@ def parse_share(text: str) -> Decimal:
 
 def table_control(
     table: Table,
-    result: TableResult,
     *,
+    file: str,
+    kept: pl.DataFrame,
+    rejected: pl.DataFrame,
     set_aside: Mapping[int, object],
     previous_rows: int | None,
 ) -> TableControl:
-    """The control totals of one validated table (``result.frame``: the kept rows, whole)."""
+    """The control totals of one validated table.
+
+    ``kept`` holds the rows kept (typed, whole), ``rejected`` the rejected rows as read
+    (text), ``set_aside`` the rows the reader could not split into columns.
+    """
     money: list[MoneyControl] = []
     for col in table.columns:
         if col.type is not ColumnType.MONEY:
             continue
-        stored = _sum(result.frame, col.name)
+        stored = _sum(kept, col.name)
         rejected_read = ZERO
         unreadable = len(set_aside)  # a ragged row's fields cannot be trusted to their columns
-        if col.name in result.rejected.columns:
-            for value in result.rejected.get_column(col.name).to_list():
+        if col.name in rejected.columns:
+            for value in rejected.get_column(col.name).to_list():
                 if value is None or value == "":
                     continue
                 try:
@@ -241,9 +246,9 @@ def table_control(
         money.append(MoneyControl(col.name, stored + rejected_read, stored, unreadable))
     return TableControl(
         table=table.name,
-        file=result.file,
-        rows_read=result.frame.height + result.rejected.height + len(set_aside),
-        rows_kept=result.frame.height,
+        file=file,
+        rows_read=kept.height + rejected.height + len(set_aside),
+        rows_kept=kept.height,
         previous_rows=previous_rows,
         money=tuple(money),
     )

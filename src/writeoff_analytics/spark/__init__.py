@@ -1,1 +1,1 @@
-"""The Spark engine: the query files, keyed by practice, over a multi-practice extract (docs/SPARK.md)."""
+"""Many practices on Spark: the session, reading a multi-practice extract, each practice's own store (docs/SPARK.md)."""

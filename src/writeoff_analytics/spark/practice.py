@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from writeoff_analytics.errors import BatchError, LedgerError, LedgerFormatError
-from writeoff_analytics.ledger.load import EXTENSIONS, load_extract
+from writeoff_analytics.ledger.files import EXTENSIONS
+from writeoff_analytics.ledger.load import load_extract
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.snapshot import FileRecord, fingerprint_of
 from writeoff_analytics.spark.read import opened_extract, practice_folders

@@ -1,0 +1,318 @@
+"""An extract's table files: found by name, unpacked from a zip, read as text.
+
+One table file is CSV, Parquet or Excel (``.xlsx``), named for its table (or for the vendor
+mapping's file stem). :func:`read_header` checks the column names before any row is read
+(a header over :data:`MAX_COLUMNS` columns or 1 MiB is refused at once);
+:func:`read_table` reads the rows as text with their row numbers (``_row``), setting aside
+rows with the wrong number of fields. Types are never guessed: the validator
+(:mod:`.validate`) checks and casts.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+
+from writeoff_analytics import queries
+from writeoff_analytics.errors import LedgerFormatError, RowProblem
+from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
+from writeoff_analytics.ledger.schema import TABLES
+from writeoff_analytics.ledger.store import DUCKDB_CONFIG
+from writeoff_analytics.ledger.validate import ROW
+
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.mapping import VendorMapping
+    from writeoff_analytics.ledger.schema import Table
+
+#: Table file formats, in the order they are looked for.
+EXTENSIONS = (".csv", ".parquet", ".xlsx")
+#: The most columns a table file may have (the contract's and extras): a wider header is
+#: refused before any row is read (100,000 columns took minutes and gigabytes to refuse).
+MAX_COLUMNS = 1000
+_HEADER_PROBE = 1 << 20
+
+
+@contextmanager
+def opened(
+    path: Path, vendor: VendorMapping | None = None, limits: ZipLimits | None = None
+) -> Iterator[Path]:
+    """Yield a folder holding the extract's files (a zip is unpacked to a temporary one)."""
+    if path.is_dir():
+        yield path
+        return
+    if not path.exists():
+        msg = "no such folder or .zip; give the path of an extract"
+        raise LedgerFormatError(msg, file=str(path))
+    if path.suffix.lower() != ".zip":
+        msg = (
+            "is neither a folder nor a .zip; an extract is a folder of table files or a zip of one"
+        )
+        raise LedgerFormatError(
+            msg,
+            file=str(path),
+        )
+    wanted = {
+        f"{vendor.file_stem(t.name) if vendor is not None else t.name}{ext}".lower(): (
+            f"{vendor.file_stem(t.name) if vendor is not None else t.name}{ext}"
+        )
+        for t in TABLES
+        for ext in EXTENSIONS
+    }
+
+    def want(parts: tuple[str, ...]) -> Path | None:
+        # Only the table files, found by name in any case, at any depth; nothing else.
+        name = wanted.get(parts[-1].lower())
+        return Path(name) if name is not None else None
+
+    with open_zip(path) as zf, tempfile.TemporaryDirectory(prefix="writeoff-extract-") as tmp:
+        unpack(zf, path, Path(tmp), want, limits=limits)
+        yield Path(tmp)
+
+
+def locate(folder: Path, table: Table, vendor: VendorMapping | None) -> Path:
+    """Return the one file of ``table`` in ``folder`` (by the mapping's file stem if any)."""
+    stem = vendor.file_stem(table.name) if vendor is not None else table.name
+    found = [folder / f"{stem}{ext}" for ext in EXTENSIONS if (folder / f"{stem}{ext}").is_file()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        msg = f"table {table.name} is there more than once ({names}); keep one file per table"
+        raise LedgerFormatError(
+            msg,
+            file=folder.name or str(folder),
+        )
+    if not found:
+        msg = f"table {table.name} is missing: expected {stem}.csv, {stem}.parquet or {stem}.xlsx"
+        raise LedgerFormatError(
+            msg,
+            file=str(folder),
+        )
+    return found[0]
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+    except OSError as exc:
+        msg = f"cannot be read ({exc.strerror})"
+        raise LedgerFormatError(msg, file=path.name) from exc
+    return h.hexdigest()
+
+
+def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple[str, ...]:
+    """Return the file's column names, after checking the required ones are there."""
+    if path.suffix == ".csv":
+        names = _csv_header(path)
+    elif path.suffix == ".parquet":
+        try:
+            names = list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises several kinds for a broken file
+            msg = f"cannot be read as Parquet ({first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    else:
+        try:
+            names = list(pl.read_excel(path, infer_schema_length=0).columns)
+        except Exception as exc:  # fastexcel raises its own kinds
+            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    if len(names) > MAX_COLUMNS:
+        msg = (
+            f"the header has {len(names):,} columns, over the {MAX_COLUMNS:,} a table may have "
+            "(is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            msg = f"column {n} appears twice in the header"
+            raise LedgerFormatError(msg, file=path.name, row=1)
+        seen.add(n)
+    contract = [vendor.contract_name(table.name, n) for n in names] if vendor else list(names)
+    for required in table.required:
+        if required not in contract:
+            source = vendor.source_name(table.name, required) if vendor else required
+            hint = next((n for n in names if n.lower() == source.lower()), None)
+            extra = f" (found {hint}: column names are lower case)" if hint else ""
+            msg = f"required column {source} is missing{extra}; the header has: {', '.join(names)}"
+            raise LedgerFormatError(
+                msg,
+                file=path.name,
+                row=1,
+            )
+    return tuple(names)
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER_PROBE)
+    if not head.strip():
+        msg = "is empty; a table file needs at least its header row"
+        raise LedgerFormatError(msg, file=path.name)
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) == _HEADER_PROBE:
+        msg = (
+            f"the header line is longer than {_HEADER_PROBE // 2**20} MiB; a table has at most "
+            f"{MAX_COLUMNS:,} columns of short names (is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
+    if line.count(b",") >= MAX_COLUMNS:
+        msg = (
+            f"the header has {line.count(b',') + 1:,} columns, over the {MAX_COLUMNS:,} a "
+            "table may have (is this the right file?)"
+        )
+        raise LedgerFormatError(msg, file=path.name, row=1)
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"is not UTF-8: bytes that UTF-8 does not allow at byte {exc.start} of the header; "
+            "save the file as UTF-8 and reload"
+        )
+        raise LedgerFormatError(
+            msg,
+            file=path.name,
+            row=1,
+        ) from exc
+    text = text.removeprefix("\ufeff").rstrip("\r")
+    fields = next(csv.reader([text]), [])
+    names = [f.strip() for f in fields]
+    if not any(names):
+        msg = "is empty; a table file needs at least its header row"
+        raise LedgerFormatError(msg, file=path.name)
+    if "" in names:
+        msg = f"the header has an empty column name (column {names.index('') + 1})"
+        raise LedgerFormatError(
+            msg,
+            file=path.name,
+            row=1,
+        )
+    return names
+
+
+def read_table(
+    path: Path, table: Table, header: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
+    """Read one file: the rows as text with ``_row``, ragged-row problems and their text."""
+    if path.suffix == ".csv":
+        return _read_csv(path, table, header)
+    if path.suffix == ".parquet":
+        try:
+            df = pl.read_parquet(path)
+        except Exception as exc:  # polars raises several kinds for a broken file
+            msg = f"cannot be read as Parquet ({first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+        # A decimal of another scale is read as its text, trailing zeros past the cents
+        # dropped (200.000 is 200.00; 12.345 stays and is refused: 3 decimals).
+        df = df.with_columns(
+            [
+                pl.col(c).cast(pl.String).str.replace(r"^(-?\d+\.\d\d)0+$", "$1")
+                if isinstance(t, pl.Decimal)
+                else pl.col(c).cast(pl.String)
+                for c, t in df.schema.items()
+                if not _kept_typed(t)
+            ]
+        )
+    else:
+        try:
+            df = pl.read_excel(path, infer_schema_length=0)
+        except Exception as exc:  # fastexcel raises its own kinds
+            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+        # Excel date cells come back as 'YYYY-MM-DD 00:00:00' text.
+        df = df.with_columns(
+            pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+        )
+    df = df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return df, [], {}
+
+
+def _kept_typed(dtype: pl.DataType) -> bool:
+    """Parquet types that hold contract values exactly (others are read as text)."""
+    from writeoff_analytics.money import PL_MONEY
+
+    return dtype in (pl.String(), pl.Date(), pl.Boolean(), pl.Int32(), PL_MONEY)
+
+
+def _read_csv(
+    path: Path, table: Table, header: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
+    config: dict[str, str | bool | int | float | list[str]] = {**DUCKDB_CONFIG}
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        columns = {name: "VARCHAR" for name in header}
+        try:
+            df = queries.frame(con, "read_extract_csv", path=str(path), columns=columns)
+            rejects = queries.run(con, "select_csv_rejects")
+        except duckdb.Error as exc:
+            msg = f"cannot be read as CSV ({first_line(exc)})"
+            raise LedgerFormatError(msg, file=path.name) from exc
+    finally:
+        con.close()
+    problems: list[RowProblem] = []
+    bad: dict[int, dict[str, str | None]] = {}
+    for row, byte, _column, kind, line, message in rejects:
+        row = int(row)
+        if kind == "INVALID ENCODING" or "unicode" in str(message).lower():
+            msg = (
+                f"is not UTF-8: bytes that UTF-8 does not allow at byte offset {byte} of the file; "
+                "save the file as UTF-8 and reload"
+            )
+            raise LedgerFormatError(
+                msg,
+                file=path.name,
+                row=row,
+            )
+        fields = _split_line(str(line or ""))
+        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            reason = (
+                f"has {len(fields)} fields; the header has {len(header)} "
+                "(a short or long row: check for a missing or extra comma, or an unclosed quote)"
+            )
+        else:
+            reason = f"cannot be read as CSV: {first_line(message)}"
+        if row in bad:
+            continue
+        problems.append(RowProblem(table.name, path.name, row, None, None, reason))
+        padded = fields + [None] * (len(header) - len(fields))
+        bad[row] = dict(zip(header, padded[: len(header)], strict=True))
+    # One select, not with_columns then select: adding the one-chunk row numbers with
+    # with_columns would copy every text column into one chunk too (1.6 GB at 10M rows).
+    return df.select([_row_numbers(df.height, sorted(bad)).alias(ROW), *header]), problems, bad
+
+
+def _row_numbers(height: int, skipped: list[int]) -> pl.Series:
+    """Spreadsheet row numbers of the kept rows: 2, 3, ... leaving out the rejected ones."""
+    base = pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)
+    if not skipped:
+        return base
+    # The k-th kept row is the k-th number >= 2 not in `skipped`: shift by how many skipped
+    # rows come before it (skipped is sorted and small).
+    out = base
+    for s in skipped:
+        out = out + (out >= s).cast(pl.Int64)
+    return out
+
+
+def _split_line(line: str) -> list[str | None]:
+    try:
+        fields = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:
+        return [line]
+    return [f if f != "" else None for f in fields]
+
+
+def first_line(exc: object) -> str:
+    """The first line of an exception's message (a library's error for a one-line message)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
