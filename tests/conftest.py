@@ -117,15 +117,15 @@ def engine(request: pytest.FixtureRequest) -> str:
 # A run must leave the checkout as it found it: no tracked file changed, no file added or
 # removed, ignored or not (data/reports/ is ignored, yet a test writing there is a bug).
 # Pre-existing ignored files (a user's data/demo-run/, data/ledger.duckdb) count only if the
-# run changes them. Exempt: the tools' own caches, and test-artifacts/, the one folder the
-# suite writes on purpose (rendered report pages and browser screenshots for a human).
+# run changes them. Exempt: the tools' own caches. Pictures for a human (rendered report
+# pages, browser screenshots) go to tests/artifacts.py's folder, outside the checkout.
 
 #: Directory names whose contents tools write and rewrite on every run.
 TOOL_CACHES = frozenset(
     {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 )
-#: Top-level folders the suite writes on purpose.
-TEST_OUTPUT = frozenset({"test-artifacts"})
+#: Top-level folders the suite writes on purpose: none.
+TEST_OUTPUT: frozenset[str] = frozenset()
 
 CheckoutState = dict[str, tuple[int, int]]
 _CHECKOUT_STATE = pytest.StashKey[tuple[Path, CheckoutState]]()

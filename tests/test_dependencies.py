@@ -30,6 +30,7 @@ PACKAGE = "writeoff_analytics"
 SPARK_ONLY = (
     f"{PACKAGE}.engines.spark",
     f"{PACKAGE}.engines.spark_sql",
+    f"{PACKAGE}.engines.spark_practices",
     f"{PACKAGE}.spark",
 )
 EXTRA_HINT = "pip install 'writeoff_analytics[spark]'"

@@ -19,8 +19,8 @@ import pytest
 from great_tables import GT
 from pypdf import PdfReader
 
+from tests.artifacts import ARTIFACTS
 from tests.batch_support import find, make_store
-from tests.conftest import REPO
 from writeoff_analytics.candidates import (
     LINE_SCHEMA,
     Candidates,
@@ -48,7 +48,6 @@ from writeoff_analytics.writeoffs.permissions import Config, Permission
 from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch
 
 AS_OF = dt.date(2026, 11, 1)
-ARTIFACTS = REPO / "test-artifacts"
 MONEY_COLS = [c for c, t in LINE_SCHEMA.items() if t == PL_MONEY]
 
 
@@ -568,7 +567,7 @@ def test_first_pages_as_png_for_a_person(
         "history_report": report_history(scenario.ledger, today - dt.timedelta(days=1), today).to_pdf(
             tmp_path / "h.pdf"),
     }
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, pdf in pdfs.items():
         target = ARTIFACTS / f"{name}_page1"
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",

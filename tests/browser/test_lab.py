@@ -11,7 +11,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, open_notebook, run_all
+from tests.artifacts import ARTIFACTS
+from tests.browser.conftest import open_notebook, run_all
 from writeoff_analytics.criteria.presets import criteria_from_preset
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import PL_MONEY, format_money
@@ -74,7 +75,7 @@ def test_pick_preset_untick_a_group_approve_and_find_the_receipt(
         assert link.get_attribute("href") == f"../data/receipts/{receipt_no}.csv"
         page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-left-area'); }")
         panel.locator(".wo-mass-write-off").evaluate("e => e.scrollIntoView({block: 'start'})")
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "lab_approve_batch.png"))
     finally:
         page.close()
@@ -114,7 +115,7 @@ def test_history_notebook_finds_opens_and_reverses_a_receipt(
         done.wait_for(timeout=30_000)
         page.evaluate("() => { window.jupyterapp.commands.execute('application:toggle-left-area'); }")
         panel.locator(".wo-history").evaluate("e => e.scrollIntoView({block: 'start'})")
-        ARTIFACTS.mkdir(exist_ok=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "lab_history.png"))
         message = done.inner_text()
     finally:
