@@ -20,10 +20,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.test_engine_parity import ledgers as parity_ledgers
+from writeoff_analytics.ledger.load import load_extract
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
 from writeoff_analytics.ledger.schema import TABLES, ColumnType
+from writeoff_analytics.ledger.store import Ledger
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "mappings"
+DATA = Path(__file__).parent / "data"
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -137,6 +145,8 @@ def write_vendor(folder: Path, tables: Mapping[str, Rows], layout: Layout, rng: 
             buf = io.StringIO()
             csv.writer(buf, delimiter=opts.delimiter, lineterminator="\r\n").writerow(cells)
             lines.append(buf.getvalue())
+        if layout.middle is not None and rows and middle_at == len(rows):
+            lines.append(layout.middle + "\r\n")
         title = layout.title(t.name)[: opts.skip_lines]
         assert len(title) == opts.skip_lines, "the layout must give the lines the profile skips"
         footer = layout.footer(t.name, rows) if opts.drop else []
@@ -164,3 +174,97 @@ def _date(value: dt.date, m: VendorMapping) -> str:
         return value.strftime(m.pivot_date.format)
     assert m.date_format is not None
     return value.strftime(m.date_format)
+
+
+# --- the property: every example profile round-trips random ledgers to the same balances ---
+
+#: Names a cp1252 export can hold, with the delimiters and quotes a writer must quote.
+NAMES = ["Müller", "O'Brien", 'Smith; "Jr"', "Ng, Anh", "Zoë", "Ærø", "Line\r\nbreak"]
+BIRTH_DATES = [dt.date(1950, 1, 1), dt.date(1978, 11, 30), dt.date(1999, 12, 31),
+               dt.date(2000, 1, 1), dt.date(2010, 2, 14), dt.date(2049, 12, 31)]
+
+
+@st.composite
+def vendor_ledgers(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
+    """test_engine_parity's random ledgers, with large amounts (thousands groups), names that
+    need quoting and cp1252, birth dates across the pivot's century, units and member ids."""
+    tables = draw(parity_ledgers())
+    scale = st.sampled_from([1, 1, 100, 1000, 100000])
+    for name in ("charges", "transactions"):
+        column = "charge_amount" if name == "charges" else "amount"
+        for row in tables[name]:
+            row[column] = str(Decimal(row[column]) * draw(scale))
+    for row in tables["charges"]:
+        row["units"] = draw(st.sampled_from([None, "1", "2", "12"]))
+    for row in tables["patients"]:
+        row["last_name"] = draw(st.sampled_from([None, *NAMES]))
+        row["first_name"] = draw(st.sampled_from([None, *NAMES]))
+        born = draw(st.sampled_from([None, *BIRTH_DATES]))
+        row["date_of_birth"] = None if born is None else born.isoformat()
+    for row in tables["coverages"]:
+        row["member_id"] = draw(st.sampled_from([None, "M-001", "0042", "A;B"]))
+    return tables
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _balances(ledger: Ledger) -> list[dict[str, Any]]:
+    return ledger.balances().sort("charge_id").to_dicts()
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(tables=vendor_ledgers(), rng=st.randoms(use_true_random=False))
+def test_a_vendor_export_loads_the_same_balances_as_the_canonical_extract(
+    tmp_path_factory: pytest.TempPathFactory, name: str, tables: dict[str, Any], rng: random.Random
+) -> None:
+    layout = LAYOUTS[name]
+    tables = for_layout(tables, layout)
+    base = tmp_path_factory.mktemp(name)
+    write_canonical(base / "canonical", tables)
+    write_vendor(base / "vendor", tables, layout, rng)
+    canonical, vendor = Ledger(":memory:"), Ledger(":memory:")
+    assert load_extract(canonical, base / "canonical").problems == ()
+    report = load_extract(vendor, base / "vendor", mapping=layout.profile)
+    assert report.problems == ()
+    assert report.row_counts == {t.name: len(tables[t.name]) for t in TABLES}
+    got, want = _balances(vendor), _balances(canonical)
+    assert got == want
+    assert all(isinstance(r["patient_balance"], Decimal) for r in got)
+    # the footer and middle lines were dropped and reported, never read as rows
+    dropped = {c.table: len(c.dropped_rows) for c in report.controls}
+    expected = {
+        t.name: (len(layout.footer(t.name, tables[t.name])) if layout.mapping.csv_options(t.name).drop else 0)
+        + (1 if layout.middle is not None and tables[t.name] else 0)
+        for t in TABLES
+    }
+    assert dropped == expected
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_the_example_export_loads_exactly_the_balances_of_tests_data_small(
+    tmp_path: Path, name: str
+) -> None:
+    layout = LAYOUTS[name]
+    small = Ledger(":memory:")
+    load_extract(small, DATA / "small")
+    report = load_extract(vendor := Ledger(":memory:"), DATA / "vendor" / name, mapping=layout.profile)
+    assert report.problems == ()
+    got = _balances(vendor)
+    if layout.self_guarantor:
+        # One Account column: the layout cannot hold another guarantor. Every other column
+        # is small's exactly, and the whole frame is that of small with self-guarantors.
+        assert [r["guarantor_id"] for r in got] == [r["patient_id"] for r in got]
+        strip = lambda rows: [{k: v for k, v in r.items() if k != "guarantor_id"} for r in rows]  # noqa: E731
+        assert strip(got) == strip(_balances(small))
+        tables = {t.name: _read_rows(DATA / "small" / f"{t.name}.csv") for t in TABLES}
+        write_canonical(tmp_path / "self", for_layout(tables, layout))
+        load_extract(small := Ledger(":memory:"), tmp_path / "self")
+    assert got == _balances(small)
+    assert [len(c.dropped_rows) for c in report.controls] == (
+        [3] * 6 if name == "european" else [0, 0, 0, 0, 0, 1]
+    )
