@@ -6,6 +6,13 @@ mapping's file stem). :func:`read_header` checks the column names before any row
 :func:`read_table` reads the rows as text with their row numbers (``_row``), setting aside
 rows with the wrong number of fields. Types are never guessed: the validator
 (:mod:`.validate`) checks and casts.
+
+A version-2 vendor mapping may declare, per CSV file, a delimiter, an encoding, lines to
+skip before the header and patterns of lines to drop (``mapping.CsvOptions``): the file is
+then decoded strictly and written to a temporary UTF-8 file without those lines before
+DuckDB reads it; row numbers stay the file's (skipped and dropped lines count), and the
+dropped lines are returned for the control totals. Rows whose money or date cells lack the
+profile's declared shape are set aside here too (``VendorMapping.screen``).
 """
 
 from __future__ import annotations
@@ -149,9 +156,10 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
         if twice is not None:
             msg = (f"column {twice} would appear twice once the mapping renames the header "
                    f"(an export column named like it is kept as it); rename one in the export")
-            raise LedgerFormatError(msg, file=path.name, row=1)
+            raise LedgerFormatError(msg, file=path.name, row=1 + _options(vendor, table).skip_lines)
     else:
         missing = [r for r in table.required if r not in names]
+    header_row = 1 + (_options(vendor, table).skip_lines if path.suffix == ".csv" else 0)
     for source in missing:
         hint = next((n for n in names if n.lower() == source.lower()), None)
         extra = f" (found {hint}: column names are lower case)" if hint else ""
@@ -162,7 +170,7 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
         raise LedgerFormatError(
             msg,
             file=path.name,
-            row=1,
+            row=header_row,
         )
     return tuple(names)
 
