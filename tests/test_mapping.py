@@ -364,8 +364,11 @@ def test_preview_counts_what_a_load_would_reject(tmp_path):
     p = preview_extract(folder, mapping=US, rows=1)
     assert [c.rows_rejected for c in p.controls] == [0, 0, 0, 0, 0, 1]
     assert p.controls[5].money[0].unreadable_cells == 1
-    assert p.lines()[-2:] == [
+    assert p.lines()[-4:] == [
         "1 row(s) would be rejected; first problems:",
         "  Postings.csv, row 10, column amount: '-30.00': is not an amount in the profile's form "
         "(decimal '.', thousands ',', negatives (x), symbol '$', like $1,234.50)",
+        "A load would be refused (default guard):",
+        "  Postings.csv: 1 of 9 rows rejected (11.1%), over the 1% allowed; fix them "
+        "(rejects.csv) or raise max_reject_share (--accept-rejected-share 11.2%)",
     ]

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from writeoff_analytics.ledger.controls import LoadGuard
 from writeoff_analytics.ledger.files import opened
 from writeoff_analytics.ledger.load import _TableReader
 from writeoff_analytics.ledger.mapping import VendorMapping, load_mapping
@@ -101,6 +102,10 @@ class Preview:
             return out
         out.append(f"{rejected:,} row(s) would be rejected; first problems:")
         out.extend(f"  {_escape(str(p))}" for p in self.problems[:SHOWN_PROBLEMS])
+        breaches = LoadGuard().breaches(self.controls)
+        if breaches:
+            out.append("A load would be refused (default guard):")
+            out.extend(f"  {b}" for b in breaches)
         return out
 
 
