@@ -1,9 +1,10 @@
-"""``writeoff load EXTRACT [--db PATH] [--rejects PATH] [--mapping PROFILE]``.
+"""``writeoff load EXTRACT [--db PATH] [--rejects PATH] [--mapping PROFILE] [--preview]``.
 
 Loads an extract into the store, prints row counts and control totals per table and a
 rejects summary. Exit 0 when loaded (with rejected rows within the guard), 1 with a one-line
 error on a fatal problem or a load the guard refuses (``--accept-rejected-share``,
-``--accept-empty-tables`` lift it).
+``--accept-empty-tables`` lift it). ``--preview`` prints the first rows of each table as
+read (no PHI) and the control totals, and loads nothing (``ledger/preview.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from writeoff_analytics.cli._progress import progress_bar
 from writeoff_analytics.errors import LedgerError
 from writeoff_analytics.ledger.controls import DEFAULT_MAX_REJECT_SHARE, LoadGuard, parse_share
 from writeoff_analytics.ledger.load import REJECTS_FILE, load_extract
+from writeoff_analytics.ledger.preview import preview_extract
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.store import Ledger
 
@@ -60,6 +62,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="load even when a table ends with no rows (every row rejected, or an empty file "
         "replacing rows the store holds): its balances would be lost",
     )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="print the first rows of each table as read (ids, amounts, dates of service) and "
+        "the control totals; load nothing (no store is created or changed)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -76,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.extract.exists():
         msg = f"no extract at {args.extract}; give a folder or .zip of the ledger's tables"
         raise LedgerError(msg)
+    if args.preview:
+        for line in preview_extract(args.extract, mapping=args.mapping).lines():
+            print(line)
+        return 0
     ledger = Ledger(args.db)
     with progress_bar(args, f"loading {args.extract}") as report_progress:
         report = load_extract(

@@ -61,6 +61,8 @@ class TableControl:
     rows_kept: int
     previous_rows: int | None
     money: tuple[MoneyControl, ...] = field(default=())
+    #: Rows a vendor mapping's ``drop`` patterns removed (footers, totals): not read.
+    dropped_rows: tuple[int, ...] = field(default=())
 
     @property
     def rows_rejected(self) -> int:
@@ -94,6 +96,11 @@ class TableControl:
             if m.unreadable_cells:
                 text += f", {m.unreadable_cells:,} unreadable"
             parts.append(text)
+        if self.dropped_rows:
+            rows = ", ".join(map(str, self.dropped_rows[:5]))
+            more = ", ..." if len(self.dropped_rows) > 5 else ""
+            parts.append(f"{len(self.dropped_rows):,} line(s) dropped by the mapping's patterns "
+                         f"(rows {rows}{more})")
         return "; ".join(parts)
 
 
@@ -222,6 +229,7 @@ def table_control(
     rejected: pl.DataFrame,
     set_aside: Mapping[int, object],
     previous_rows: int | None,
+    dropped_rows: tuple[int, ...] = (),
 ) -> TableControl:
     """The control totals of one validated table.
 
@@ -251,6 +259,7 @@ def table_control(
         rows_kept=kept.height,
         previous_rows=previous_rows,
         money=tuple(money),
+        dropped_rows=dropped_rows,
     )
 
 

@@ -6,18 +6,28 @@ mapping's file stem). :func:`read_header` checks the column names before any row
 :func:`read_table` reads the rows as text with their row numbers (``_row``), setting aside
 rows with the wrong number of fields. Types are never guessed: the validator
 (:mod:`.validate`) checks and casts.
+
+A version-2 vendor mapping may declare, per CSV file, a delimiter, an encoding, lines to
+skip before the header and patterns of lines to drop (``mapping.CsvOptions``): the file is
+then decoded strictly and written to a temporary UTF-8 file without those lines before
+DuckDB reads it; row numbers stay the file's (skipped and dropped lines count), and the
+dropped lines are returned for the control totals. Rows whose money or date cells lack the
+profile's declared shape are set aside here too (``VendorMapping.screen``).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import duckdb
 import polars as pl
@@ -30,7 +40,7 @@ from writeoff_analytics.ledger.store import DUCKDB_CONFIG
 from writeoff_analytics.ledger.validate import ROW
 
 if TYPE_CHECKING:
-    from writeoff_analytics.ledger.mapping import VendorMapping
+    from writeoff_analytics.ledger.mapping import CsvOptions, VendorMapping
     from writeoff_analytics.ledger.schema import Table
 
 #: Table file formats, in the order they are looked for.
@@ -114,7 +124,7 @@ def sha256_of(path: Path) -> str:
 def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple[str, ...]:
     """Return the file's column names, after checking the required ones are there."""
     if path.suffix == ".csv":
-        names = _csv_header(path)
+        names = _csv_header(path, _options(vendor, table))
     elif path.suffix == ".parquet":
         try:
             names = list(pl.read_parquet_schema(path))
@@ -139,40 +149,58 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
             msg = f"column {n} appears twice in the header"
             raise LedgerFormatError(msg, file=path.name, row=1)
         seen.add(n)
-    contract = [vendor.contract_name(table.name, n) for n in names] if vendor else list(names)
-    for required in table.required:
-        if required not in contract:
-            source = vendor.source_name(table.name, required) if vendor else required
-            hint = next((n for n in names if n.lower() == source.lower()), None)
-            extra = f" (found {hint}: column names are lower case)" if hint else ""
-            msg = f"required column {source} is missing{extra}; the header has: {', '.join(names)}"
-            raise LedgerFormatError(
-                msg,
-                file=path.name,
-                row=1,
-            )
+    if vendor is not None:
+        missing = vendor.missing_columns(table, names)
+        renamed = vendor.renamed_header(table, names)
+        twice = next((n for n in renamed if renamed.count(n) > 1), None)
+        if twice is not None:
+            msg = (f"column {twice} would appear twice once the mapping renames the header "
+                   f"(an export column named like it is kept as it); rename one in the export")
+            raise LedgerFormatError(msg, file=path.name, row=1 + _options(vendor, table).skip_lines)
+    else:
+        missing = [r for r in table.required if r not in names]
+    header_row = 1 + (_options(vendor, table).skip_lines if path.suffix == ".csv" else 0)
+    for source in missing:
+        hint = next((n for n in names if n.lower() == source.lower()), None)
+        extra = f" (found {hint}: column names are lower case)" if hint else ""
+        what = "required column" if vendor is None or any(
+            vendor.source_name(table.name, r) == source for r in table.required
+        ) else "mapped column"
+        msg = f"{what} {source} is missing{extra}; the header has: {', '.join(names)}"
+        raise LedgerFormatError(
+            msg,
+            file=path.name,
+            row=header_row,
+        )
     return tuple(names)
 
 
-def _csv_header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        head = fh.read(_HEADER_PROBE)
-    if not head.strip():
-        msg = "is empty; a table file needs at least its header row"
-        raise LedgerFormatError(msg, file=path.name)
-    line, newline, _ = head.partition(b"\n")
-    if not newline and len(head) == _HEADER_PROBE:
+def _options(vendor: VendorMapping | None, table: Table) -> CsvOptions:
+    """The CSV options of the table's file (the contract's when there is no mapping)."""
+    from writeoff_analytics.ledger.mapping import CsvOptions
+
+    return vendor.csv_options(table.name) if vendor is not None else CsvOptions()
+
+
+def _csv_header(path: Path, options: CsvOptions) -> list[str]:
+    if options.needs_text_pass:
+        line = _text_header(path, options).encode("utf-8")
+    else:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEADER_PROBE)
+        if not head.strip():
+            msg = "is empty; a table file needs at least its header row"
+            raise LedgerFormatError(msg, file=path.name)
+        line, newline, _ = head.partition(b"\n")
+        if not newline and len(head) == _HEADER_PROBE:
+            _header_too_long(path)
+    delim = options.delimiter.encode("utf-8")
+    if line.count(delim) >= MAX_COLUMNS:
         msg = (
-            f"the header line is longer than {_HEADER_PROBE // 2**20} MiB; a table has at most "
-            f"{MAX_COLUMNS:,} columns of short names (is this the right file?)"
-        )
-        raise LedgerFormatError(msg, file=path.name, row=1)
-    if line.count(b",") >= MAX_COLUMNS:
-        msg = (
-            f"the header has {line.count(b',') + 1:,} columns, over the {MAX_COLUMNS:,} a "
+            f"the header has {line.count(delim) + 1:,} columns, over the {MAX_COLUMNS:,} a "
             "table may have (is this the right file?)"
         )
-        raise LedgerFormatError(msg, file=path.name, row=1)
+        raise LedgerFormatError(msg, file=path.name, row=1 + options.skip_lines)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -186,7 +214,7 @@ def _csv_header(path: Path) -> list[str]:
             row=1,
         ) from exc
     text = text.removeprefix("\ufeff").rstrip("\r")
-    fields = next(csv.reader([text]), [])
+    fields = next(csv.reader([text], delimiter=options.delimiter), [])
     names = [f.strip() for f in fields]
     if not any(names):
         msg = "is empty; a table file needs at least its header row"
@@ -196,17 +224,158 @@ def _csv_header(path: Path) -> list[str]:
         raise LedgerFormatError(
             msg,
             file=path.name,
-            row=1,
+            row=1 + options.skip_lines,
         )
     return names
 
 
+def _header_too_long(path: Path) -> None:
+    msg = (
+        f"the header line is longer than {_HEADER_PROBE // 2**20} MiB; a table has at most "
+        f"{MAX_COLUMNS:,} columns of short names (is this the right file?)"
+    )
+    raise LedgerFormatError(msg, file=path.name, row=1)
+
+
+# --- a mapping's CSV text options: decoded, lines skipped and dropped, before DuckDB ------
+
+#: The longest physical line a mapped CSV may have (characters).
+_LINE_LIMIT = 16 << 20
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A line a mapping's ``drop`` pattern removed (a footer or total), by row and pattern."""
+
+    row: int
+    pattern: str
+
+
+@contextmanager
+def _text_file(path: Path, options: CsvOptions) -> Iterator[TextIO]:
+    """The file opened as text in its declared encoding (strict; a BOM-less utf-16 refused)."""
+    codec = options.encoding
+    if codec in ("utf-16", "utf-32"):
+        with open(path, "rb") as raw:
+            bom = raw.read(4)
+        marks = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) if codec == "utf-16" else (
+            codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+        if not bom.startswith(marks):
+            msg = (f"has no {codec} byte order mark; the profile must say which: "
+                   f"{codec}-le or {codec}-be (the byte order is never guessed)")
+            raise LedgerFormatError(msg, file=path.name)
+    if codec == "utf-8":
+        codec = "utf-8-sig"
+    try:
+        fh = open(path, encoding=codec, errors="strict", newline="")
+    except OSError as exc:
+        msg = f"cannot be read ({exc.strerror})"
+        raise LedgerFormatError(msg, file=path.name) from exc
+    with fh:
+        yield fh
+
+
+def _decode_error(path: Path, options: CsvOptions, row: int, exc: UnicodeError) -> LedgerFormatError:
+    msg = (f"is not {options.encoding}: bytes that {options.encoding} does not allow in or near "
+           f"row {row} ({first_line(exc)}); check the profile's encoding or save the file in it")
+    return LedgerFormatError(msg, file=path.name, row=row)
+
+
+def _text_header(path: Path, options: CsvOptions) -> str:
+    """The header line of a mapped CSV, after ``skip_lines`` lines (decoded)."""
+    row = 1
+    with _text_file(path, options) as fh:
+        try:
+            for _ in range(options.skip_lines):
+                fh.readline(_HEADER_PROBE)
+                row += 1
+            line = fh.readline(_HEADER_PROBE)
+        except UnicodeError as exc:
+            raise _decode_error(path, options, row, exc) from exc
+    if len(line) == _HEADER_PROBE and not line.endswith(("\n", "\r")):
+        _header_too_long(path)
+    if not line.strip():
+        what = f"after the {options.skip_lines} line(s) the profile skips" if options.skip_lines else ""
+        msg = f"is empty{' ' + what if what else ''}; a table file needs at least its header row"
+        raise LedgerFormatError(msg, file=path.name)
+    return line.rstrip("\r\n")
+
+
+def _text_pass(path: Path, options: CsvOptions, out: Path) -> tuple[list[int], list[Dropped]]:
+    """Write the file as UTF-8 without skipped, dropped and blank lines.
+
+    Returns the rows not written after the header (dropped and blank, for row numbers) and
+    the dropped lines. Rows count records (a quoted line break stays in its row); the
+    skipped lines before the header count as rows.
+    """
+    patterns = [(p, re.compile(p)) for p in options.drop]
+    gaps: list[int] = []
+    dropped: list[Dropped] = []
+    row = 0
+    with _text_file(path, options) as fh, open(out, "w", encoding="utf-8", newline="") as dst:
+        try:
+            for _ in range(options.skip_lines):
+                fh.readline(_LINE_LIMIT)
+                row += 1
+            record: list[str] = []
+            in_quote = False
+            header = True
+            while True:
+                line = fh.readline(_LINE_LIMIT)
+                if not line:
+                    break
+                if len(line) == _LINE_LIMIT and not line.endswith(("\n", "\r")):
+                    msg = f"has a line longer than {_LINE_LIMIT >> 20} MiB characters"
+                    raise LedgerFormatError(msg, file=path.name, row=row + 1)
+                record.append(line)
+                if line.count('"') % 2:
+                    in_quote = not in_quote
+                if in_quote:
+                    continue
+                row += 1
+                text = "".join(record)
+                record = []
+                body = text.rstrip("\r\n")
+                if header:
+                    header = False
+                elif body == "":
+                    gaps.append(row)
+                    continue
+                else:
+                    hit = next((p for p, rx in patterns if rx.search(body)), None)
+                    if hit is not None:
+                        gaps.append(row)
+                        dropped.append(Dropped(row, hit))
+                        continue
+                dst.write(body + "\n")
+            if record:  # an unclosed quote at the end: DuckDB reports the row
+                dst.write("".join(record))
+        except UnicodeError as exc:
+            raise _decode_error(path, options, row + 1, exc) from exc
+    return gaps, dropped
+
+
 def read_table(
-    path: Path, table: Table, header: tuple[str, ...]
-) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
-    """Read one file: the rows as text with ``_row``, ragged-row problems and their text."""
+    path: Path, table: Table, header: tuple[str, ...], vendor: VendorMapping | None = None
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]], tuple[Dropped, ...]]:
+    """Read one file: rows as text with ``_row``, set-aside rows, lines dropped by pattern.
+
+    A row is set aside when it has the wrong number of fields, or (with a mapping) a money
+    or date cell without the profile's declared shape (:meth:`VendorMapping.screen`).
+    """
+    df, problems, bad, dropped = _read_rows(path, table, header, vendor)
+    if vendor is not None:
+        df, more, more_bad = vendor.screen(table, df, path.name)
+        problems.extend(more)
+        bad.update(more_bad)
+    return df, problems, bad, dropped
+
+
+def _read_rows(
+    path: Path, table: Table, header: tuple[str, ...], vendor: VendorMapping | None
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]], tuple[Dropped, ...]]:
     if path.suffix == ".csv":
-        return _read_csv(path, table, header)
+        return _read_csv(path, table, header, _options(vendor, table))
     if path.suffix == ".parquet":
         try:
             df = pl.read_parquet(path)
@@ -235,7 +404,7 @@ def read_table(
             pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
         )
     df = df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return df, [], {}
+    return df, [], {}, ()
 
 
 def _kept_typed(dtype: pl.DataType) -> bool:
@@ -246,18 +415,55 @@ def _kept_typed(dtype: pl.DataType) -> bool:
 
 
 def _read_csv(
-    path: Path, table: Table, header: tuple[str, ...]
+    path: Path, table: Table, header: tuple[str, ...], options: CsvOptions
+) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]], tuple[Dropped, ...]]:
+    if not options.needs_text_pass:
+        df, problems, bad = _duckdb_csv(path, path.name, table, header, options.delimiter)
+        return df, problems, bad, ()
+    with tempfile.TemporaryDirectory(prefix="writeoff-csv-") as tmp:
+        plain = Path(tmp) / "table.csv"
+        gaps, dropped = _text_pass(path, options, plain)
+        df, problems, bad = _duckdb_csv(plain, path.name, table, header, options.delimiter)
+    # Row numbers of the file as written: the skipped lines and the rows left out count.
+    df = df.with_columns(_shifted(pl.col(ROW), options.skip_lines, gaps).alias(ROW))
+    fix = {r: _shift_one(r, options.skip_lines, gaps) for r in bad}
+    problems = [
+        RowProblem(p.table, p.file, fix.get(p.row, p.row) if p.row is not None else None,
+                   p.column, p.value, p.reason)
+        for p in problems
+    ]
+    return df, problems, {fix[r]: rec for r, rec in bad.items()}, tuple(dropped)
+
+
+def _shift_one(row: int, skip: int, gaps: list[int]) -> int:
+    out = row + skip
+    for g in gaps:
+        out += out >= g
+    return out
+
+
+def _shifted(rows: pl.Expr, skip: int, gaps: list[int]) -> pl.Expr:
+    out = rows + skip
+    for g in gaps:  # in increasing order, as _shift_one
+        out = out + (out >= g).cast(pl.Int64)
+    return out
+
+
+def _duckdb_csv(
+    path: Path, name: str, table: Table, header: tuple[str, ...], delimiter: str
 ) -> tuple[pl.DataFrame, list[RowProblem], dict[int, dict[str, str | None]]]:
     config: dict[str, str | bool | int | float | list[str]] = {**DUCKDB_CONFIG}
     con = duckdb.connect(":memory:", config=config)
     try:
         columns = {name: "VARCHAR" for name in header}
         try:
-            df = queries.frame(con, "read_extract_csv", path=str(path), columns=columns)
+            df = queries.frame(
+                con, "read_extract_csv", path=str(path), columns=columns, delim=delimiter
+            )
             rejects = queries.run(con, "select_csv_rejects")
         except duckdb.Error as exc:
             msg = f"cannot be read as CSV ({first_line(exc)})"
-            raise LedgerFormatError(msg, file=path.name) from exc
+            raise LedgerFormatError(msg, file=name) from exc
     finally:
         con.close()
     problems: list[RowProblem] = []
@@ -271,10 +477,10 @@ def _read_csv(
             )
             raise LedgerFormatError(
                 msg,
-                file=path.name,
+                file=name,
                 row=row,
             )
-        fields = _split_line(str(line or ""))
+        fields = _split_line(str(line or ""), delimiter)
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             reason = (
                 f"has {len(fields)} fields; the header has {len(header)} "
@@ -284,7 +490,7 @@ def _read_csv(
             reason = f"cannot be read as CSV: {first_line(message)}"
         if row in bad:
             continue
-        problems.append(RowProblem(table.name, path.name, row, None, None, reason))
+        problems.append(RowProblem(table.name, name, row, None, None, reason))
         padded = fields + [None] * (len(header) - len(fields))
         bad[row] = dict(zip(header, padded[: len(header)], strict=True))
     # One select, not with_columns then select: adding the one-chunk row numbers with
@@ -305,9 +511,9 @@ def _row_numbers(height: int, skipped: list[int]) -> pl.Series:
     return out
 
 
-def _split_line(line: str) -> list[str | None]:
+def _split_line(line: str, delimiter: str = ",") -> list[str | None]:
     try:
-        fields = next(csv.reader(io.StringIO(line)), [])
+        fields = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
     except csv.Error:
         return [line]
     return [f if f != "" else None for f in fields]

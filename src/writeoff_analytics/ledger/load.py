@@ -335,7 +335,7 @@ class _TableReader:
             p = self.located[table.name]
             report(f"reading {p.name}", i / len(TABLES))
             self.digests[table.name] = sha256_of(p)
-            raw, problems, bad = read_table(p, table, self.headers[table.name])
+            raw, problems, bad, dropped = read_table(p, table, self.headers[table.name], vendor)
             if vendor is not None:
                 raw = vendor.apply(table, raw)
                 bad = {
@@ -364,6 +364,7 @@ class _TableReader:
                     rejected=result.rejected,
                     set_aside=bad,
                     previous_rows=None if self.previous is None else self.previous[table.name],
+                    dropped_rows=tuple(d.row for d in dropped),
                 )
             )
             self.kept[table.name] = result

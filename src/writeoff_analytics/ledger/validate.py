@@ -223,30 +223,39 @@ def _column_check(
     return bad, value
 
 
-def date_format_regex(date_format: str) -> str:
+def date_format_regex(date_format: str, *, pivot: int | None = None) -> str:
     """The strict pattern of a strftime date format: ASCII digits, four-digit years only.
+
+    ``%y`` (two digits) is read only when a pivot year is declared (a vendor mapping's
+    ``date = {format = "MM/DD/YY", pivot = 1950}``); the mapping then writes the year out.
 
     Raises
     ------
     ValueError
-        If the format uses a code other than ``%Y %m %d`` (``%y``: a two-digit year is
-        never guessed into a century).
+        If the format uses a code other than ``%Y %m %d``, or ``%y`` without a pivot (a
+        two-digit year is never guessed into a century).
 
     Examples
     --------
     >>> date_format_regex("%m/%d/%Y")
     '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$'
+    >>> date_format_regex("%m/%d/%y", pivot=1950)
+    '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$'
     """
+    codes = dict(_DATE_CODES)
+    if pivot is not None:
+        codes["%y"] = "[0-9]{2}"
     out = []
     i = 0
     while i < len(date_format):
         if date_format[i] == "%":
             code = date_format[i : i + 2]
-            if code not in _DATE_CODES:
+            if code not in codes:
                 msg = (f"date format {date_format!r} uses {code}; only %Y (four digits), %m and "
-                       "%d are read, so no two-digit year is guessed into a century")
+                       "%d are read, so no two-digit year is guessed into a century"
+                       + ("" if code != "%y" else " (declare a pivot year to read %y)"))
                 raise ValueError(msg)
-            out.append(_DATE_CODES[code])
+            out.append(codes[code])
             i += 2
         else:
             out.append(re.escape(date_format[i]))
