@@ -24,6 +24,7 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
+from writeoff_analytics.ledger import xlsx
 from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.store import DUCKDB_CONFIG
@@ -122,11 +123,8 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
             msg = f"cannot be read as Parquet ({first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
     else:
-        try:
-            names = list(pl.read_excel(path, infer_schema_length=0).columns)
-        except Exception as exc:  # fastexcel raises its own kinds
-            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
-            raise LedgerFormatError(msg, file=path.name) from exc
+        # ledger/xlsx.py: the sheet named like the table, values only (no formula, no merge)
+        names = xlsx.header(path, (table.name, path.stem))
     if len(names) > MAX_COLUMNS:
         msg = (
             f"the header has {len(names):,} columns, over the {MAX_COLUMNS:,} a table may have "
@@ -225,15 +223,8 @@ def read_table(
             ]
         )
     else:
-        try:
-            df = pl.read_excel(path, infer_schema_length=0)
-        except Exception as exc:  # fastexcel raises its own kinds
-            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
-            raise LedgerFormatError(msg, file=path.name) from exc
-        # Excel date cells come back as 'YYYY-MM-DD 00:00:00' text.
-        df = df.with_columns(
-            pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
-        )
+        first, df = xlsx.rows(path, (table.name, path.stem), header)
+        return df.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64)), [], {}
     df = df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     return df, [], {}
 
