@@ -28,7 +28,7 @@ from writeoff_analytics.ledger import xlsx
 from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.store import DUCKDB_CONFIG
-from writeoff_analytics.ledger.validate import ROW
+from writeoff_analytics.ledger.validate import INTERNAL_PREFIXES, ROW, is_internal
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.mapping import VendorMapping
@@ -118,10 +118,19 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
         names = _csv_header(path)
     elif path.suffix == ".parquet":
         try:
-            names = list(pl.read_parquet_schema(path))
+            schema = pl.read_parquet_schema(path)
         except Exception as exc:  # polars raises several kinds for a broken file
             msg = f"cannot be read as Parquet ({first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
+        names = list(schema)
+        for name, dtype in schema.items():
+            # A list or struct has no one text to check (casting it would fail mid-load).
+            if dtype.is_nested() or dtype == pl.Object():
+                msg = (
+                    f"holds {dtype} values, not one value per cell; "
+                    "export it as a plain column"
+                )
+                raise LedgerFormatError(msg, file=path.name, column=name)
     else:
         # ledger/xlsx.py: the sheet named like the table, values only (no formula, no merge)
         names = xlsx.header(path, (table.name, path.stem))
@@ -131,12 +140,23 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
             "(is this the right file?)"
         )
         raise LedgerFormatError(msg, file=path.name, row=1)
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n in names:
-        if n in seen:
-            msg = f"column {n} appears twice in the header"
+        first = seen.get(n.lower())
+        if first is not None:
+            msg = (
+                f"column {n} appears twice in the header"
+                if first == n
+                else f"columns {first} and {n} differ only in case; keep one (names are lower case)"
+            )
             raise LedgerFormatError(msg, file=path.name, row=1)
-        seen.add(n)
+        seen[n.lower()] = n
+        if is_internal(n):
+            msg = (
+                "is named like a column the loader makes (names starting with "
+                f"{', '.join(INTERNAL_PREFIXES)}); rename it in the file and reload"
+            )
+            raise LedgerFormatError(msg, file=path.name, row=1, column=n)
     contract = [vendor.contract_name(table.name, n) for n in names] if vendor else list(names)
     for required in table.required:
         if required not in contract:
@@ -159,6 +179,9 @@ def _csv_header(path: Path) -> list[str]:
         msg = "is empty; a table file needs at least its header row"
         raise LedgerFormatError(msg, file=path.name)
     line, newline, _ = head.partition(b"\n")
+    if not newline and b"\r" in line:
+        msg = "has CR-only line endings (classic Mac); save it with LF or CRLF line endings"
+        raise LedgerFormatError(msg, file=path.name)
     if not newline and len(head) == _HEADER_PROBE:
         msg = (
             f"the header line is longer than {_HEADER_PROBE // 2**20} MiB; a table has at most "

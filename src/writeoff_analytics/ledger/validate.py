@@ -42,6 +42,19 @@ if TYPE_CHECKING:
 
 #: The row-number column every raw frame carries.
 ROW = "_row"
+#: The work columns validation adds (``_bad_amount``...): a file's column may not be named so.
+INTERNAL_PREFIXES = (ROW, "_reject", "_bad_", "_typed_", "_dup_", "_ref_")
+
+
+def is_internal(name: str) -> bool:
+    """Whether a column name could collide with a work column of the loader.
+
+    Examples
+    --------
+    >>> is_internal("_typed_amount"), is_internal("_row"), is_internal("row")
+    (True, True, False)
+    """
+    return name.startswith(INTERNAL_PREFIXES)
 
 # ASCII digits only: ``\d`` (Python and Polars alike) also matches Arabic-Indic and fullwidth
 # digits, which the casts below would then turn into NULL (issue 14).
