@@ -263,6 +263,13 @@ def generated(case: str, folder: Path) -> None:
         (folder / "transactions.csv").write_text(header + "\n" + t.split("\n", 1)[1])
     elif case == "very_long_line":
         (folder / "transactions.csv").write_text(t + "T10,C5," + "9" * (4 << 20) + "\n")
+    elif case == "xlsx_bomb":
+        # A workbook whose sheet XML ends in 64 MiB of spaces (legal after the root).
+        book = _xlsx(_TX)
+        with zipfile.ZipFile(io.BytesIO(book)) as zf:
+            parts = {n: zf.read(n) for n in zf.namelist()}
+        parts["xl/worksheets/sheet1.xml"] += b" " * (64 << 20)
+        (folder / "transactions.xlsx").write_bytes(_zip(parts))
     elif case == "folder_named_like_a_file":
         (folder / "transactions.csv").mkdir()
     elif case == "broken_symlink":
@@ -275,6 +282,7 @@ GENERATED = (
     "zip_bomb",
     "header_100000_columns",
     "very_long_line",
+    "xlsx_bomb",
     "folder_named_like_a_file",
     "broken_symlink",
 )

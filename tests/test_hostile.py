@@ -124,6 +124,7 @@ CASES: dict[str, Expect] = {
     "xlsx_formula_cell": refused(r"transactions\.xlsx: sheet 'Sheet1', cell G10: holds a formula"),
     "xlsx_formula_without_cached_value": refused(r"sheet 'Sheet1', cell G10: holds a formula"),
     "xlsx_merged_header": refused(r"sheet 'Sheet1': cells H1:I1 are merged \(in the header\)"),
+    "xlsx_bomb": refused(r"transactions\.xlsx: part xl/worksheets/sheet1\.xml unpacks .* refused as a zip bomb"),
     "xlsx_two_sheets_none_named": refused(r"has 2 sheets \('Export', 'Totals'\) and none named"),
 }
 

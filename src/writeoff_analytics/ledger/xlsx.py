@@ -10,7 +10,9 @@ a sheet we scan that sheet's XML once ourselves (an ``.xlsx`` is a zip of XML pa
   not a value anyone typed, and none may be cached at all;
 - **merged cells** are refused, naming the range (a merged header hides column names, a
   merged data range leaves its other cells empty);
-- **error cells** (``#N/A``, ``#DIV/0!``) are refused: they would read as empty.
+- **error cells** (``#N/A``, ``#DIV/0!``) are refused: they would read as empty;
+- **a workbook bomb** (a part over :data:`MAX_RATIO`:1 or the parts over
+  :data:`MAX_UNPACKED`) is refused before anything is read: fastexcel holds a sheet in memory.
 
 The scan streams the part with :func:`defusedxml.ElementTree.iterparse` (no entity
 expansion, no external references) and keeps one row in memory. openpyxl would give
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+#: A workbook part may unpack to at most this many times its packed size (a sheet's XML
+#: packs 10-100x; a bomb 1,000x and more), and all parts together to at most MAX_UNPACKED.
+MAX_RATIO = 500
+MAX_UNPACKED = 4 * 2**30
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ def choose_sheet(path: Path, names: tuple[str, ...]) -> str:
     LedgerFormatError
         If the workbook cannot be read, or has several sheets and none is so named.
     """
+    _check_sizes(path)
     try:
         sheets = list(fastexcel.read_excel(path).sheet_names)
     except Exception as exc:  # fastexcel raises its own kinds for a broken workbook
@@ -80,6 +87,27 @@ def choose_sheet(path: Path, names: tuple[str, ...]) -> str:
         f"named {names[0]}; name the sheet to load {names[0]} or keep only that sheet"
     )
     raise LedgerFormatError(msg, file=path.name)
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse a workbook whose parts would unpack to far more than it holds (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
+        raise LedgerFormatError(msg, file=path.name) from exc
+    total = sum(m.file_size for m in members)
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > max(m.compress_size, 1) * MAX_RATIO:
+            msg = (
+                f"part {escaped(m.filename)} unpacks {m.file_size:,} bytes from "
+                f"{m.compress_size:,} (over {MAX_RATIO}:1); refused as a zip bomb"
+            )
+            raise LedgerFormatError(msg, file=path.name)
+    if total > MAX_UNPACKED:
+        msg = f"unpacks to {total:,} bytes, over the {MAX_UNPACKED:,} a table file may hold"
+        raise LedgerFormatError(msg, file=path.name)
 
 
 def scan_sheet(path: Path, sheet: str) -> Sheet:
