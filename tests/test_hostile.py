@@ -289,3 +289,39 @@ def test_a_bidi_override_is_printed_escaped(tmp_path, base_store, capsys):
     out, _ = _load_accepting("bidi_override_in_id", tmp_path, base_store, capsys)
     assert "\u202e" not in out
     assert "'\\u202eT5': holds U+202E" in out
+
+
+@pytest.mark.parametrize("char", ["\x00", "\t", "\x1b", "\x7f", "\x85", "\x9b", "\u202a", "\u202e", "\u2066", "\u2069"])
+def test_every_control_and_bidi_character_is_escaped(char):
+    from writeoff_analytics.errors import RowProblem, escaped
+
+    text = escaped(f"T{char}1")
+    assert char not in text and text.isprintable()
+    problem = RowProblem("transactions", "t.csv", 2, "transaction_id", f"T{char}1", "bad")
+    assert str(problem).isprintable()
+
+
+@pytest.mark.parametrize("case", ["xlsx_formula_cell", "zip_bomb", "birth_date_rejected"])
+def test_a_refusal_from_a_real_process_is_one_line(case, base_store, tmp_path):
+    # The in-process runs above catch what main() catches; a real process shows what a user sees.
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(base_store, db)
+    before = store_contents(db)
+    extract = build_extract(case, tmp_path)
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    env.pop("WRITEOFF_TRACEBACK", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "writeoff_analytics.cli", "load", str(extract), "--db", str(db)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert re.search(CASES[case].match, done.stderr)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "30/11/1978" not in done.stdout + done.stderr
+    assert store_contents(db) == before
