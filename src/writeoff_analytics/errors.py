@@ -19,9 +19,51 @@ class LedgerError(WriteoffError):
     """A ledger extract or store cannot be used as it is."""
 
 
+def escaped(text: str) -> str:
+    r"""``text`` safe for a terminal: every unprintable character written as its escape.
+
+    Control characters (C0, C1, DEL), bidi overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069) and other invisible characters could move the cursor, recolour or
+    reorder what the terminal shows; they are written as Python writes them in a ``repr``
+    (``\x1b``, ``\u202e``). Printable text, non-ASCII letters included, is unchanged.
+
+    Examples
+    --------
+    >>> print(escaped("C1\x1b[2J\u202e"))
+    C1\x1b[2J\u202e
+    >>> escaped("Müller")
+    'Müller'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown(value: object) -> str:
+    r"""A value from a file as a message shows it: quoted, unprintable characters escaped.
+
+    The one way an id, code or amount read from a file reaches a terminal (``RowProblem``,
+    the CLI); values of PHI columns are never passed here (see ``Column.phi``).
+
+    Examples
+    --------
+    >>> print(shown("C1\n"), shown("12.345"))
+    'C1\n' '12.345'
+    """
+    return repr(str(value))
+
+
+#: What a message says instead of a PHI column's value (names, birth dates, addresses).
+WITHHELD = "(value withheld)"
+
+
 @dataclass(frozen=True)
 class RowProblem:
-    """One bad cell or row of an extract: where it is, what it holds and why it is refused."""
+    """One bad cell or row of an extract: where it is, what it holds and why it is refused.
+
+    ``value`` is ``None`` for a PHI column (``withheld``): the message names the column and
+    the reason only; the row's text is kept in ``rejects.csv``, the user's own file.
+    """
 
     table: str
     file: str
@@ -29,6 +71,7 @@ class RowProblem:
     column: str | None
     value: str | None
     reason: str
+    withheld: bool = False
 
     def __str__(self) -> str:
         where = [self.file]
@@ -36,8 +79,12 @@ class RowProblem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")
-        shown = "" if self.value is None else f"{self.value!r}: "
-        return f"{', '.join(where)}: {shown}{self.reason}"
+        if self.withheld:
+            value = f"{WITHHELD}: "
+        else:
+            value = "" if self.value is None else f"{shown(self.value)}: "
+        # Every part may come from a file (names, headers, ids): escaped as a whole.
+        return escaped(f"{', '.join(where)}: {value}{self.reason}")
 
 
 class LedgerFormatError(LedgerError):

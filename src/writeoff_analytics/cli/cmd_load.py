@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from writeoff_analytics.cli._options import add_db_option, output_file
 from writeoff_analytics.cli._progress import progress_bar
-from writeoff_analytics.errors import LedgerError
+from writeoff_analytics.errors import LedgerError, escaped
 from writeoff_analytics.ledger.controls import DEFAULT_MAX_REJECT_SHARE, LoadGuard, parse_share
 from writeoff_analytics.ledger.load import REJECTS_FILE, load_extract
 from writeoff_analytics.ledger.preview import preview_extract
@@ -117,10 +117,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{report.rejected_rows:,} row(s) rejected{where}:")
     counts = Counter((p.table, _reason_kind(p.reason)) for p in report.problems)
     for (name, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {name}: {n:,} x {reason}")
+        print(f"  {name}: {n:,} x {escaped(reason)}")
     print("First problems:")
     for p in report.problems[:SHOWN_PROBLEMS]:
-        print(f"  {p}")
+        print(f"  {p}")  # escaped, and a PHI column's value withheld (RowProblem.__str__)
     return 0
 
 

@@ -34,10 +34,11 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics.errors import LedgerFormatError, RowProblem
+from writeoff_analytics.ledger import xlsx
 from writeoff_analytics.ledger.archive import ZipLimits, open_zip, unpack
 from writeoff_analytics.ledger.schema import TABLES
 from writeoff_analytics.ledger.store import DUCKDB_CONFIG
-from writeoff_analytics.ledger.validate import ROW
+from writeoff_analytics.ledger.validate import INTERNAL_PREFIXES, ROW, is_internal
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.mapping import CsvOptions, VendorMapping
@@ -127,28 +128,45 @@ def read_header(path: Path, table: Table, vendor: VendorMapping | None) -> tuple
         names = _csv_header(path, _options(vendor, table))
     elif path.suffix == ".parquet":
         try:
-            names = list(pl.read_parquet_schema(path))
+            schema = pl.read_parquet_schema(path)
         except Exception as exc:  # polars raises several kinds for a broken file
             msg = f"cannot be read as Parquet ({first_line(exc)})"
             raise LedgerFormatError(msg, file=path.name) from exc
+        names = list(schema)
+        for name, dtype in schema.items():
+            # A list or struct has no one text to check (casting it would fail mid-load).
+            if dtype.is_nested() or dtype == pl.Object():
+                msg = (
+                    f"holds {dtype} values, not one value per cell; "
+                    "export it as a plain column"
+                )
+                raise LedgerFormatError(msg, file=path.name, column=name)
     else:
-        try:
-            names = list(pl.read_excel(path, infer_schema_length=0).columns)
-        except Exception as exc:  # fastexcel raises its own kinds
-            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
-            raise LedgerFormatError(msg, file=path.name) from exc
+        # ledger/xlsx.py: the sheet named like the table, values only (no formula, no merge)
+        names = xlsx.header(path, (table.name, path.stem))
     if len(names) > MAX_COLUMNS:
         msg = (
             f"the header has {len(names):,} columns, over the {MAX_COLUMNS:,} a table may have "
             "(is this the right file?)"
         )
         raise LedgerFormatError(msg, file=path.name, row=1)
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n in names:
-        if n in seen:
-            msg = f"column {n} appears twice in the header"
+        first = seen.get(n.lower())
+        if first is not None:
+            msg = (
+                f"column {n} appears twice in the header"
+                if first == n
+                else f"columns {first} and {n} differ only in case; keep one (names are lower case)"
+            )
             raise LedgerFormatError(msg, file=path.name, row=1)
-        seen.add(n)
+        seen[n.lower()] = n
+        if is_internal(n):
+            msg = (
+                "is named like a column the loader makes (names starting with "
+                f"{', '.join(INTERNAL_PREFIXES)}); rename it in the file and reload"
+            )
+            raise LedgerFormatError(msg, file=path.name, row=1, column=n)
     if vendor is not None:
         missing = vendor.missing_columns(table, names)
         renamed = vendor.renamed_header(table, names)
@@ -192,6 +210,9 @@ def _csv_header(path: Path, options: CsvOptions) -> list[str]:
             msg = "is empty; a table file needs at least its header row"
             raise LedgerFormatError(msg, file=path.name)
         line, newline, _ = head.partition(b"\n")
+        if not newline and b"\r" in line:
+            msg = "has CR-only line endings (classic Mac); save it with LF or CRLF line endings"
+            raise LedgerFormatError(msg, file=path.name)
         if not newline and len(head) == _HEADER_PROBE:
             _header_too_long(path)
     delim = options.delimiter.encode("utf-8")
@@ -394,15 +415,8 @@ def _read_rows(
             ]
         )
     else:
-        try:
-            df = pl.read_excel(path, infer_schema_length=0)
-        except Exception as exc:  # fastexcel raises its own kinds
-            msg = f"cannot be read as an Excel workbook ({first_line(exc)})"
-            raise LedgerFormatError(msg, file=path.name) from exc
-        # Excel date cells come back as 'YYYY-MM-DD 00:00:00' text.
-        df = df.with_columns(
-            pl.all().cast(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
-        )
+        first, df = xlsx.rows(path, (table.name, path.stem), header)
+        return df.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64)), [], {}, ()
     df = df.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     return df, [], {}, ()
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from writeoff_analytics import queries
+from writeoff_analytics._atomic import private_umask
 from writeoff_analytics.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -119,15 +120,20 @@ class Ledger:
                 finally:
                     self._active = None
                 return
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            with _file_lock(self.path + ".lock"):
-                con = duckdb.connect(self.path, config=DUCKDB_CONFIG)
-                self._active = con
-                try:
-                    yield con
-                finally:
-                    self._active = None
-                    con.close()
+            folder = Path(self.path).parent
+            # The store, its .wal and lock are created for the owner only (the group too in
+            # a group-shared folder): DuckDB takes no mode, so the umask says it while the
+            # store is open (the .wal comes and goes with each checkpoint).
+            with private_umask(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+                with _file_lock(self.path + ".lock"):
+                    con = duckdb.connect(self.path, config=DUCKDB_CONFIG)
+                    self._active = con
+                    try:
+                        yield con
+                    finally:
+                        self._active = None
+                        con.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -225,7 +231,7 @@ _FRAME_TABLES = frozenset({"charge_balances", "payers"})
 
 @contextlib.contextmanager
 def _file_lock(lock_path: str, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask: see connect
     try:
         deadline = time.monotonic() + timeout
         while True:

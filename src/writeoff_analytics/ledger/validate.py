@@ -42,6 +42,19 @@ if TYPE_CHECKING:
 
 #: The row-number column every raw frame carries.
 ROW = "_row"
+#: The work columns validation adds (``_bad_amount``...): a file's column may not be named so.
+INTERNAL_PREFIXES = (ROW, "_reject", "_bad_", "_typed_", "_dup_", "_ref_")
+
+
+def is_internal(name: str) -> bool:
+    """Whether a column name could collide with a work column of the loader.
+
+    Examples
+    --------
+    >>> is_internal("_typed_amount"), is_internal("_row"), is_internal("row")
+    (True, True, False)
+    """
+    return name.startswith(INTERNAL_PREFIXES)
 
 # ASCII digits only: ``\d`` (Python and Polars alike) also matches Arabic-Indic and fullwidth
 # digits, which the casts below would then turn into NULL (issue 14).
@@ -53,6 +66,10 @@ YEARS = (1900, 2199)
 #: strftime codes a date format may use, as the ASCII text each accepts.
 _DATE_CODES = {"%Y": "[0-9]{4}", "%m": "[0-9]{1,2}", "%d": "[0-9]{1,2}"}
 _BOOL_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+#: Characters an id or code may not hold (issue 14): C0 and C1 controls, DEL, and the bidi
+#: embeddings, overrides and isolates, which make a terminal or report show one id as another.
+_CONTROL_CLASS = r"[\x00-\x1F\x7F-\x9F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+_CONTROL_PY = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,13 @@ def _typed(name: str) -> str:
     return f"_typed_{name}"
 
 
+def is_code(col: Column) -> bool:
+    """Whether a column holds an id or a code (no control or bidi character allowed)."""
+    return col.type is ColumnType.ID or (
+        col.type is ColumnType.STRING and col.name.endswith(("_code", "_codes"))
+    )
+
+
 def _column_check(
     col: Column, dtype: pl.DataType, target: pl.DataType, date_format: str | None
 ) -> tuple[pl.Expr, pl.Expr]:
@@ -185,7 +209,9 @@ def _column_check(
         ok = pl.lit(True)
         value = v
     elif col.type in (ColumnType.ID, ColumnType.STRING):
-        ok = pl.lit(True)
+        # Ids and codes are printed and matched: no control or bidi character. Free text
+        # (names, a payer name over two lines) is never printed raw and keeps its rows.
+        ok = ~v.str.contains(_CONTROL_CLASS) if is_code(col) else pl.lit(True)
         value = v
     elif col.type is ColumnType.ENUM:
         ok = v.is_in(list(col.enum))
@@ -295,9 +321,12 @@ def _problems(
             value = rec[col.name]
             text = None if value is None else str(value)
             if rec[f"_bad_{col.name}"]:
+                reason = _reason(col, text, date_format)
+                # PHI (names, birth dates): the message names the column and the reason only.
+                shown_value = None if col.phi else text
                 problems.append(
                     RowProblem(
-                        table.name, file, row, col.name, text, _reason(col, text, date_format)
+                        table.name, file, row, col.name, shown_value, reason, withheld=col.phi
                     )
                 )
             if col.unique and rec[f"_dup_{col.name}"]:
@@ -348,6 +377,13 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
     if text is None or text == "":
         return "empty; a value is required"
     kind = col.type
+    if is_code(col):
+        bad = _CONTROL_PY.search(text)
+        if bad is not None:
+            return (
+                f"holds U+{ord(bad.group()):04X}, a control or bidi character; ids and codes "
+                "must be printable text (check the export)"
+            )
     if kind is ColumnType.MONEY:
         if re.match(_MONEY_RE, text):
             return f"is negative; {col.name} must be 0 or more"
@@ -365,11 +401,13 @@ def _reason(col: Column, text: str | None, date_format: str | None) -> str:
     if kind is ColumnType.DATE:
         year = _year_of(text, date_format)
         if year is not None and not YEARS[0] <= year <= YEARS[1]:
+            if col.phi:  # the year of a birth date is withheld too
+                return f"has a year outside {YEARS[0]}-{YEARS[1]}; check the date format"
             return f"has the year {year:04d}, outside {YEARS[0]}-{YEARS[1]}; check the date format"
         if date_format is not None:
             return f"is not a date in the form {date_format} (ASCII digits, four-digit year)"
         if re.match(_ISO_DATE_RE, text):
             return "is not a calendar date"
         return "is not an ISO date; write YYYY-MM-DD"
-    return "is refused"  # pragma: no cover - ids and strings only fail when empty
+    return "is refused"  # pragma: no cover - ids and strings fail when empty or on a control
 
