@@ -26,8 +26,22 @@ from writeoff_analytics.ledger.snapshot import (
     replace_snapshot,
 )
 from writeoff_analytics.money import ZERO
+from writeoff_analytics.sources.x12_835.outcomes import (
+    ClaimOutcome,
+    Outcome,
+    count_outcomes,
+)
 from writeoff_analytics.sources.x12_835.parser import parse_835
-from writeoff_analytics.sources.x12_835.remittance import PATIENT_GROUP
+from writeoff_analytics.sources.x12_835.remittance import (
+    PATIENT_GROUP,
+    POSTED_STATUSES,
+    REPORTED_STATUSES,
+)
+from writeoff_analytics.sources.x12_835.reversals import (
+    CLAIM_STATUS_COLUMN,
+    PAYER_CLAIM_COLUMN,
+    PostedClaims,
+)
 from writeoff_analytics.sources.x12_835.segments import ERROR, WARNING, X12Problem
 
 if TYPE_CHECKING:
@@ -40,6 +54,7 @@ if TYPE_CHECKING:
         Claim,
         Payment,
         ProviderAdjustment,
+        Remittance,
         ServiceLine,
     )
 
@@ -62,6 +77,8 @@ class FileImport:
     provider_adjustments: tuple[ProviderAdjustment, ...]
     problems: tuple[X12Problem, ...]
     refused: str | None = None
+    #: What happened to each claim, in file order (CLP segment number).
+    outcomes: tuple[ClaimOutcome, ...] = ()
 
     @property
     def errors(self) -> tuple[X12Problem, ...]:
@@ -76,6 +93,29 @@ class Import835Report:
     files: tuple[FileImport, ...]
     transactions_added: int
     import_report: ImportReport | None
+
+    @property
+    def outcomes(self) -> tuple[ClaimOutcome, ...]:
+        """Every claim's outcome, file by file."""
+        return tuple(o for f in self.files for o in f.outcomes)
+
+    @property
+    def counts(self) -> dict[Outcome, int]:
+        """How many claims were posted, skipped, refused, unmatched, reported."""
+        return count_outcomes(self.outcomes)
+
+    @property
+    def refused_files(self) -> tuple[FileImport, ...]:
+        """The files that could not be read at all."""
+        return tuple(f for f in self.files if f.refused is not None)
+
+    @property
+    def is_partial(self) -> bool:
+        """Something posted, and a file or a claim was refused or unmatched."""
+        counts = self.counts
+        return self.transactions_added > 0 and bool(
+            self.refused_files or counts[Outcome.REFUSED] or counts[Outcome.UNMATCHED]
+        )
 
 
 @dataclass(frozen=True)
@@ -202,6 +242,7 @@ class _LedgerView:
     transaction_ids: set[str]
     posted_charges: set[str]
     current_payer: dict[str, str | None]
+    posted: PostedClaims
 
 
 def _ledger_view(frames: Mapping[str, pl.DataFrame], balances: pl.DataFrame) -> _LedgerView:
@@ -232,6 +273,7 @@ def _ledger_view(frames: Mapping[str, pl.DataFrame], balances: pl.DataFrame) -> 
         transaction_ids=set(tx["transaction_id"].to_list()),
         posted_charges=set(insurance_posted["charge_id"].to_list()),
         current_payer=dict(zip(balances["charge_id"], balances["current_payer_id"], strict=True)),
+        posted=PostedClaims.from_transactions(tx),
     )
 
 
@@ -312,9 +354,14 @@ def import_835(
     and whose lines all match charges (REF*6R = charge_id, else procedure code and date of
     service on that encounter) becomes transactions: ``INSURANCE_PAYMENT`` (negative),
     ``INSURANCE_ADJUSTMENT`` for CAS groups CO/OA/PI/CR, and a ``TRANSFER`` pair out of
-    INSURANCE into PATIENT for group PR (reference: the TRN02 trace number). A reversal
-    (CLP02 = 22) posts the negated amounts, undoing what it reverses. Remark codes of the
-    line and claim go to ``remark_codes``. PLB adjustments are reported, not posted.
+    INSURANCE into PATIENT for group PR (reference: the TRN02 trace number). Claim statuses
+    (CLP02) are handled as ``docs/spec/X12_835_POSTING.md`` says: 1, 2, 3, 4 (denied: its
+    CAS only), 19, 20, 21 post; 23 (not our claim) and 25 (predetermination) post nothing
+    and are reported; a reversal (22) posts the negated amounts only when it matches an
+    earlier posted payment of the same payer not yet reversed (:mod:`.reversals`), else it
+    is refused. Remark codes of the line and claim go to ``remark_codes``; CLP02 and CLP07
+    go to the extra columns ``claim_status`` and ``payer_claim_control_number``. PLB
+    adjustments are reported, not posted.
 
     Transaction ids are ``835:<TRN02>:<CLP01>:<n>``, numbered in file order, so a claim
     already imported is skipped (and reported), never posted twice. The new rows are
@@ -335,7 +382,8 @@ def import_835(
     Returns
     -------
     Import835Report
-        Per file: claims, lines, matched claims, totals, PLB adjustments and problems.
+        Per file: claims, lines, matched claims, totals, PLB adjustments, problems and each
+        claim's outcome (posted, skipped, refused, unmatched, reported).
 
     Raises
     ------
@@ -368,7 +416,9 @@ def import_835(
                 records.append(FileRecord("transactions", str(f), sha, len(new_rows), 0))
         import_report = None
         if rows:
-            new = pl.DataFrame(rows, schema=polars_schema(TRANSACTIONS))
+            schema = polars_schema(TRANSACTIONS)
+            schema.update({CLAIM_STATUS_COLUMN: pl.String(), PAYER_CLAIM_COLUMN: pl.String()})
+            new = pl.DataFrame(rows, schema=schema)
             old = conform(TRANSACTIONS, frames["transactions"])
             frames["transactions"] = pl.concat([old, new], how="diagonal")
             if previous is not None:
@@ -398,6 +448,43 @@ def import_835(
     )
 
 
+def _outcome(file: str, claim: Claim, outcome: Outcome, reason: str) -> ClaimOutcome:
+    return ClaimOutcome(
+        file=file,
+        claim=claim.patient_control_number,
+        status=claim.status,
+        payer_claim_control_number=claim.payer_claim_control_number,
+        segment=claim.position.segment,
+        offset=claim.position.offset,
+        outcome=outcome,
+        reason=reason,
+        paid=claim.paid,
+    )
+
+
+def _unread_claims(file: str, rem: Remittance) -> list[ClaimOutcome]:
+    """Claims whose CLP could not be read at all: refused, at the place the reader had."""
+    read_at = {c.position for c in rem.claims}
+    return [
+        ClaimOutcome(
+            file=file,
+            claim=p.claim,
+            status=None,
+            payer_claim_control_number=None,
+            segment=p.position.segment,
+            offset=p.position.offset,
+            outcome=Outcome.REFUSED,
+            reason=p.reason,
+        )
+        for p in rem.problems
+        if p.severity == ERROR
+        and p.segment_id == "CLP"
+        and p.claim is not None
+        and p.position is not None
+        and p.position not in read_at
+    ]
+
+
 def _import_file(
     path: Path, view: _LedgerView, payer_id: str | None
 ) -> tuple[FileImport, list[dict[str, Any]], str | None]:
@@ -408,9 +495,17 @@ def _import_file(
         refused = FileImport(file, 0, 0, 0, 0, ZERO, ZERO, ZERO, ZERO, (), (), refused=str(exc))
         return refused, [], None
     problems = list(rem.problems)
+    outcomes: list[ClaimOutcome] = []
     rows: list[dict[str, Any]] = []
     matched = 0
     posted_paid = posted_adj = ZERO
+
+    def refuse(claim: Claim, outcome: Outcome, reason: str, severity: str = ERROR) -> None:
+        problems.append(
+            X12Problem(file, claim.position, "CLP", reason, severity, claim.patient_control_number)
+        )
+        outcomes.append(_outcome(file, claim, outcome, reason))
+
     for payment in rem.payments:
         trace = payment.trace_number
         payer = _resolve_payer(payment, view, payer_id)
@@ -430,18 +525,26 @@ def _import_file(
         for claim in payment.claims:
             pcn = claim.patient_control_number
             if claim.errors:
-                continue  # reported when read
+                # reported when read, with the place the reader had
+                outcomes.append(_outcome(file, claim, Outcome.REFUSED, "; ".join(claim.errors)))
+                continue
+            if claim.status in REPORTED_STATUSES:
+                refuse(claim, Outcome.REPORTED, REPORTED_STATUSES[claim.status], WARNING)
+                continue
+            if claim.status not in POSTED_STATUSES and not claim.is_reversal:
+                refuse(
+                    claim,
+                    Outcome.REFUSED,
+                    f"claim status (CLP02) {claim.status!r} is not one of 1, 2, 3, 4, 19, 20, "
+                    "21, 22, 23, 25 (docs/spec/X12_835_POSTING.md); not posted",
+                )
+                continue
             if trace is None or payment.posted_date is None:
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        "not posted: the payment has no TRN02 trace number or no payment or "
-                        "production date (BPR16, DTM*405)",
-                        ERROR,
-                        pcn,
-                    )
+                refuse(
+                    claim,
+                    Outcome.REFUSED,
+                    "not posted: the payment has no TRN02 trace number or no payment or "
+                    "production date (BPR16, DTM*405)",
                 )
                 continue
             postings = claim_postings(claim)
@@ -462,52 +565,48 @@ def _import_file(
                             pcn,
                         )
                     )
+                outcomes.append(_outcome(file, claim, Outcome.UNMATCHED, "; ".join(reasons)))
                 continue
             dup = next((i for i in ids if i in view.transaction_ids), None)
             if dup is not None:
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        f"already imported (transaction {dup} exists); skipped, not posted twice",
-                        WARNING,
-                        pcn,
-                    )
+                refuse(
+                    claim,
+                    Outcome.SKIPPED,
+                    f"already imported (transaction {dup} exists); skipped, not posted twice",
+                    WARNING,
                 )
                 continue
-            if claim.is_reversal and (claim.charge > 0 or claim.paid > 0):
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        "reversal (CLP02 22) with positive amounts; posted negated so that it "
-                        "undoes the payment it reverses",
-                        WARNING,
-                        pcn,
-                    )
-                )
+            row_payer_default = payer
             if claim.is_reversal:
-                targets = set(charge_of.values())
-                if not targets & view.posted_charges:
+                original, why = view.posted.original_of(claim, payer, set(charge_of.values()))
+                if original is None:
+                    refuse(claim, Outcome.REFUSED, why)
+                    continue
+                if payer is None:
+                    row_payer_default = original.payer_id  # the payer that paid it
+                if claim.charge > 0 or claim.paid > 0:
                     problems.append(
                         X12Problem(
                             file,
                             claim.position,
                             "CLP",
-                            "reversal (CLP02 22) of charges with no insurance posting in the "
-                            "ledger; posted as the file says",
+                            "reversal (CLP02 22) with positive amounts; posted negated so that "
+                            "it undoes the payment it reverses",
                             WARNING,
                             pcn,
                         )
                     )
             matched += 1
+            claim_rows: list[dict[str, Any]] = []
             for tid, post in zip(ids, postings, strict=True):
                 index = claim.lines.index(post.line) if post.line is not None else -1
                 charge_id = charge_of[index]
-                row_payer = payer if payer is not None else view.current_payer.get(charge_id)
-                rows.append(
+                row_payer = (
+                    row_payer_default
+                    if row_payer_default is not None
+                    else view.current_payer.get(charge_id)
+                )
+                claim_rows.append(
                     {
                         "transaction_id": tid,
                         "charge_id": charge_id,
@@ -520,6 +619,8 @@ def _import_file(
                         "reason_code": post.reason,
                         "reference": trace,
                         "remark_codes": post.remarks,
+                        CLAIM_STATUS_COLUMN: claim.status,
+                        PAYER_CLAIM_COLUMN: claim.payer_claim_control_number,
                     }
                 )
                 view.transaction_ids.add(tid)
@@ -528,6 +629,11 @@ def _import_file(
                 elif post.bucket is Bucket.INSURANCE:
                     posted_adj -= post.amount
                 view.posted_charges.add(charge_id)
+            view.posted.add_rows(claim_rows)
+            rows.extend(claim_rows)
+            outcomes.append(_outcome(file, claim, Outcome.POSTED, ""))
+    outcomes.extend(_unread_claims(file, rem))
+    outcomes.sort(key=lambda o: o.segment or 0)
     readable = rem.claims
     report = FileImport(
         file=file,
@@ -541,5 +647,6 @@ def _import_file(
         posted_adjustments_total=posted_adj,
         provider_adjustments=rem.provider_adjustments,
         problems=tuple(problems),
+        outcomes=tuple(outcomes),
     )
     return report, rows, rem.sha256
