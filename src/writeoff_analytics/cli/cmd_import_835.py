@@ -48,6 +48,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--payer-id", default=None, metavar="ID", help="ledger payer of these remittances"
     )
     p.add_argument(
+        "--match",
+        choices=("encounter", "claim", "patient-control"),
+        default="encounter",
+        help=(
+            "what CLP01 (patient control number) is in the ledger: encounter_id (default), "
+            "the charges' claim_id column, or patient_id"
+        ),
+    )
+    p.add_argument(
         "--unposted",
         type=Path,
         default=None,
@@ -67,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         raise LedgerError(msg)
     ledger = Ledger.open_existing(args.db)
     with working(args, f"posting {len(args.files)} 835 file(s)"):
-        report = import_835(ledger, args.files, payer_id=args.payer_id)
+        report = import_835(ledger, args.files, payer_id=args.payer_id, match=args.match)
     for f in report.files:
         if f.refused is not None:
             print(f"{f.file}: refused: {f.refused}")

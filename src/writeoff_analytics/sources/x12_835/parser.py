@@ -444,6 +444,7 @@ class _Parser:
             filing_indicator=seg.get(6) or None,
             payer_claim_control_number=seg.get(7) or None,
             statement_date=b.dates.get("232"),
+            statement_end_date=b.dates.get("233"),
             adjustments=tuple(b.adjustments),
             lines=lines,
             remark_codes=tuple(dict.fromkeys(b.remarks)),

@@ -26,6 +26,12 @@ from writeoff_analytics.ledger.snapshot import (
     replace_snapshot,
 )
 from writeoff_analytics.money import ZERO
+from writeoff_analytics.sources.x12_835.matching import (
+    LedgerView,
+    MatchKey,
+    ledger_view,
+    match_lines,
+)
 from writeoff_analytics.sources.x12_835.outcomes import (
     ClaimOutcome,
     Outcome,
@@ -37,16 +43,11 @@ from writeoff_analytics.sources.x12_835.remittance import (
     POSTED_STATUSES,
     REPORTED_STATUSES,
 )
-from writeoff_analytics.sources.x12_835.reversals import (
-    CLAIM_STATUS_COLUMN,
-    PAYER_CLAIM_COLUMN,
-    PostedClaims,
-)
+from writeoff_analytics.sources.x12_835.reversals import CLAIM_STATUS_COLUMN, PAYER_CLAIM_COLUMN
 from writeoff_analytics.sources.x12_835.segments import ERROR, WARNING, X12Problem
 
 if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from writeoff_analytics.ledger.store import Ledger
     from writeoff_analytics.sources.x12_835.remittance import (
@@ -232,106 +233,7 @@ def claim_postings(claim: Claim) -> list[Posting]:
     return out
 
 
-@dataclass
-class _LedgerView:
-    encounters: dict[str, dt.date]
-    charges_by_encounter: dict[str, list[dict[str, Any]]]
-    charges: dict[str, dict[str, Any]]
-    payers: set[str]
-    payers_by_name: dict[str, str]
-    transaction_ids: set[str]
-    posted_charges: set[str]
-    current_payer: dict[str, str | None]
-    posted: PostedClaims
-
-
-def _ledger_view(frames: Mapping[str, pl.DataFrame], balances: pl.DataFrame) -> _LedgerView:
-    enc = {
-        r["encounter_id"]: r["date_of_service"] for r in frames["encounters"].iter_rows(named=True)
-    }
-    charges: dict[str, dict[str, Any]] = {}
-    by_enc: dict[str, list[dict[str, Any]]] = {}
-    for r in frames["charges"].sort("charge_id").iter_rows(named=True):
-        charges[r["charge_id"]] = r
-        by_enc.setdefault(r["encounter_id"], []).append(r)
-    payers = frames["payers"]
-    tx = frames["transactions"]
-    insurance_posted = tx.filter(
-        pl.col("type").is_in(
-            [TransactionType.INSURANCE_PAYMENT, TransactionType.INSURANCE_ADJUSTMENT]
-        )
-    )
-    return _LedgerView(
-        encounters=enc,
-        charges_by_encounter=by_enc,
-        charges=charges,
-        payers=set(payers["payer_id"].to_list()),
-        payers_by_name={
-            str(n).strip().casefold(): pid
-            for pid, n in zip(payers["payer_id"], payers["payer_name"], strict=True)
-        },
-        transaction_ids=set(tx["transaction_id"].to_list()),
-        posted_charges=set(insurance_posted["charge_id"].to_list()),
-        current_payer=dict(zip(balances["charge_id"], balances["current_payer_id"], strict=True)),
-        posted=PostedClaims.from_transactions(tx),
-    )
-
-
-def _match_lines(claim: Claim, view: _LedgerView) -> tuple[dict[int, str], list[str]]:
-    """Map each posting unit (line index, or -1 for a claim without lines) to a charge id."""
-    enc_id = claim.patient_control_number
-    reasons: list[str] = []
-    if enc_id not in view.encounters:
-        return {}, [f"no encounter {enc_id!r} in the ledger (CLP01 is matched to encounter_id)"]
-    dos = view.encounters[enc_id]
-    candidates = view.charges_by_encounter.get(enc_id, [])
-    if not claim.lines:
-        if len(candidates) == 1:
-            return {-1: candidates[0]["charge_id"]}, []
-        return {}, [
-            f"the claim has no service lines and encounter {enc_id!r} has {len(candidates)} "
-            "charges; a claim-level payment is not spread over charges"
-        ]
-    used: set[str] = set()
-    matched: dict[int, str] = {}
-    for i, ln in enumerate(claim.lines):
-        cn = ln.control_number
-        if cn is not None and cn in view.charges:
-            if view.charges[cn]["encounter_id"] != enc_id:
-                reasons.append(
-                    f"line {ln.position}: REF*6R {cn!r} is a charge of encounter "
-                    f"{view.charges[cn]['encounter_id']!r}, not {enc_id!r}"
-                )
-                continue
-            matched[i] = cn
-            used.add(cn)
-            continue
-        date = ln.service_date or claim.statement_date
-        if date is not None and date != dos:
-            reasons.append(
-                f"line {ln.position} {ln.procedure_code}: service date {date} is not the "
-                f"date of service {dos} of encounter {enc_id!r}"
-            )
-            continue
-        same_code = [
-            c
-            for c in candidates
-            if c["procedure_code"] == ln.procedure_code and c["charge_id"] not in used
-        ]
-        exact = [c for c in same_code if c["charge_amount"] == ln.charge] or same_code
-        if not exact:
-            via = f"REF*6R {cn!r} is not a charge, and " if cn is not None else ""
-            reasons.append(
-                f"line {ln.position}: {via}encounter {enc_id!r} has no unmatched charge "
-                f"with procedure code {ln.procedure_code!r}"
-            )
-            continue
-        matched[i] = exact[0]["charge_id"]
-        used.add(exact[0]["charge_id"])
-    return matched, reasons
-
-
-def _resolve_payer(payment: Payment, view: _LedgerView, payer_id: str | None) -> str | None:
+def _resolve_payer(payment: Payment, view: LedgerView, payer_id: str | None) -> str | None:
     if payer_id is not None:
         return payer_id
     for pid in (*payment.payer_ids, payment.payer_identifier):
@@ -347,6 +249,7 @@ def import_835(
     files: Sequence[str | Path],
     *,
     payer_id: str | None = None,
+    match: MatchKey | str = MatchKey.ENCOUNTER,
 ) -> Import835Report:
     """Post 835 remittances onto the loaded ledger, matched to its charges.
 
@@ -378,6 +281,10 @@ def import_835(
         The ledger payer of these remittances. By default the 835's payer (N1*PR N104,
         REF*2U, TRN03, or its name) is looked up among the ledger's payers, else each row
         carries its charge's current insurance payer.
+    match
+        What CLP01 is in the ledger (:class:`~.matching.MatchKey`): ``"encounter"``
+        (``encounter_id``, the default), ``"claim"`` (the charges' optional ``claim_id``
+        column) or ``"patient-control"`` (``patient_id``).
 
     Returns
     -------
@@ -391,6 +298,14 @@ def import_835(
         If no extract is loaded, or ``payer_id`` is not one of the ledger's payers.
     """
     ledger.require_loaded()
+    try:
+        match = MatchKey(match)
+    except ValueError:
+        msg = (
+            f"match key {match!r} is not one of {', '.join(k.value for k in MatchKey)}; "
+            "choose what CLP01 is in the ledger"
+        )
+        raise LedgerError(msg) from None
     with ledger.connect() as con:
         frames = {
             t: queries.frame(con, f"select_snapshot_{t}")
@@ -398,7 +313,7 @@ def import_835(
         }
         balances = ledger.balances()
         previous = ledger.fingerprint()
-        view = _ledger_view(frames, balances)
+        view = ledger_view(frames, balances)
         if payer_id is not None and payer_id not in view.payers:
             msg = (
                 f"payer_id {payer_id!r} is not a payer of the loaded ledger; "
@@ -409,7 +324,7 @@ def import_835(
         reports: list[FileImport] = []
         records: list[FileRecord] = []
         for f in files:
-            report, new_rows, sha = _import_file(Path(f), view, payer_id)
+            report, new_rows, sha = _import_file(Path(f), view, payer_id, match)
             reports.append(report)
             rows.extend(new_rows)
             if sha is not None:
@@ -486,7 +401,7 @@ def _unread_claims(file: str, rem: Remittance) -> list[ClaimOutcome]:
 
 
 def _import_file(
-    path: Path, view: _LedgerView, payer_id: str | None
+    path: Path, view: LedgerView, payer_id: str | None, match: MatchKey
 ) -> tuple[FileImport, list[dict[str, Any]], str | None]:
     file = str(path)
     try:
@@ -552,7 +467,7 @@ def _import_file(
             for _ in postings:
                 seq[pcn] = seq.get(pcn, 0) + 1
                 ids.append(f"835:{trace}:{pcn}:{seq[pcn]}")
-            charge_of, reasons = _match_lines(claim, view)
+            charge_of, reasons = match_lines(claim, view, match)
             if reasons:
                 for reason in reasons:
                     problems.append(

@@ -107,6 +107,8 @@ class Claim:
     position: Position
     #: Reasons the claim cannot be posted as it is (empty when it reads and balances).
     errors: tuple[str, ...] = ()
+    #: DTM*233, the end of the claim's statement period (``statement_date`` is DTM*232).
+    statement_end_date: dt.date | None = None
 
     @property
     def is_reversal(self) -> bool:
