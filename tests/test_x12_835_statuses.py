@@ -231,3 +231,22 @@ def test_a_reversal_from_another_payer_is_refused(tmp_path):
     assert _outcomes(report) == [("E1", "22", "refused")]
     assert "from payer 'P-MCD'" in report.outcomes[0].reason
     assert _balances(ledger)["C1"] == (D("0.00"), D("40.00"), False)
+
+
+def test_a_file_imported_again_after_its_reversal_found_its_original_posts_nothing_twice(
+    tmp_path,
+):
+    ledger = _ledger()
+    # reversal (refused: its original is not in yet), then the corrected claim (posted)
+    body = [*_paid("22", sign="-"), *_paid("1", clp07="PCN2", paid="150.00")]
+    pair = _file(tmp_path, "rc.835", body, trace="T2")
+    first = import_835(ledger, [pair])
+    assert _outcomes(first) == [("E1", "22", "refused"), ("E1", "1", "posted")]
+    assert _balances(ledger)["C1"] == (D("0.00"), D("10.00"), False)
+    import_835(ledger, [_file(tmp_path, "o.835", _paid("1"), trace="T1")])  # the original
+    again = import_835(ledger, [pair])
+    # the reversal now posts; the correction keeps its ids and is skipped, not posted twice
+    assert _outcomes(again) == [("E1", "22", "posted"), ("E1", "1", "skipped")]
+    assert _balances(ledger)["C1"] == (D("0.00"), D("10.00"), False)
+    ids = _transactions(ledger)["transaction_id"].to_list()
+    assert len(ids) == len(set(ids)) == 12  # 4 rows each: original, reversal, correction

@@ -443,6 +443,14 @@ def _import_file(
                 # reported when read, with the place the reader had
                 outcomes.append(_outcome(file, claim, Outcome.REFUSED, "; ".join(claim.errors)))
                 continue
+            # Ids are numbered over every readable claim, posted or not: a claim keeps its ids
+            # when an earlier claim's outcome changes (a reversal refused, then posted once its
+            # original is in) and in files imported before statuses 23/25 stopped posting.
+            postings = claim_postings(claim)
+            ids = []
+            for _ in postings:
+                seq[pcn] = seq.get(pcn, 0) + 1
+                ids.append(f"835:{trace}:{pcn}:{seq[pcn]}")
             if claim.status in REPORTED_STATUSES:
                 refuse(claim, Outcome.REPORTED, REPORTED_STATUSES[claim.status], WARNING)
                 continue
@@ -462,11 +470,6 @@ def _import_file(
                     "production date (BPR16, DTM*405)",
                 )
                 continue
-            postings = claim_postings(claim)
-            ids = []
-            for _ in postings:
-                seq[pcn] = seq.get(pcn, 0) + 1
-                ids.append(f"835:{trace}:{pcn}:{seq[pcn]}")
             charge_of, reasons = match_lines(claim, view, match)
             if reasons:
                 for reason in reasons:
