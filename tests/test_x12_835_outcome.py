@@ -165,3 +165,15 @@ def test_a_predetermination_alone_posts_nothing_and_exits_1(tmp_path):
         "0 unmatched, 1 reported)"
     )
     assert done.stderr.count("\n") == 1
+
+
+def test_an_unwritable_unposted_csv_does_not_hide_what_was_posted(tmp_path):
+    db = _store(tmp_path)
+    path = _write(tmp_path, "mixed.835", _835(MIXED, trace="T1"))
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    nowhere = tmp_path / "a-file" / "unposted.csv"
+    done = _cli(str(path), "--db", str(db), "--unposted", str(nowhere))
+    assert done.returncode == 3
+    assert done.stderr.startswith("writeoff import-835: partial: 4 transactions posted, ")
+    assert f"the unposted claims could not be written to {nowhere}" in done.stderr
+    assert done.stderr.count("\n") == 1 and not nowhere.exists()

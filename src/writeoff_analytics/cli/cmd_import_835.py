@@ -117,8 +117,12 @@ def _outcome(args: argparse.Namespace, report: Import835Report) -> int:
     path: Path = args.unposted or Path(args.db).parent / UNPOSTED_NAME
     where = ""
     if unposted and (report.transactions_added == 0 or report.is_partial):
-        write_unposted_csv(path, report.outcomes)
-        where = f"; the {unposted} unposted claim(s) are listed in {path}"
+        try:
+            write_unposted_csv(path, report.outcomes)
+        except OSError as exc:  # the import is done: say so, never report it as failed
+            where = f"; the unposted claims could not be written to {path} ({exc.strerror})"
+        else:
+            where = f"; the {unposted} unposted claim(s) are listed in {path}"
     if report.transactions_added == 0:
         why = _summary(report).replace("claims: ", "", 1) if report.outcomes else "no claim read"
         if report.refused_files and not report.outcomes:

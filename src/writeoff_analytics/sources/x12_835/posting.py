@@ -1,9 +1,10 @@
 """Post remittances onto the store: match claims to charges, write ledger transactions.
 
 :func:`import_835` reads each file once (:func:`~.parser.parse_835`), matches every readable,
-balanced claim to the ledger (CLP01 = encounter, REF*6R = charge, else procedure code and
-date of service; the payer by id or name), turns it into transactions
-(:func:`claim_postings`) and appends them to the store's snapshot in one transaction.
+balanced claim to the ledger (:mod:`.matching`; the payer by id or name), posts or reports
+it by its status (CLP02; a reversal only against its original, :mod:`.reversals`), turns
+it into transactions (:func:`claim_postings`) and appends them to the store's snapshot in
+one transaction, with each claim's outcome (:mod:`.outcomes`).
 """
 
 from __future__ import annotations
