@@ -48,7 +48,8 @@ PART_A = DATA / "LinuxForHealth__x12__medicare-part-a.835"
 SECONDARY = DATA / "LinuxForHealth__x12__secondary-payment.835"
 MULT = DATA / "azoner__pyx12__835_mult_loops.txt"
 EMEDNY = DATA / "keironstoddart__edi-835-parser__emedny_sample.txt"
-SAMPLES = sorted(DATA.iterdir())
+CLAIM_FILES = sorted(DATA.glob("*.837"))  # 837 claim files: refused (test_x12_835_reading.py)
+SAMPLES = sorted(p for p in DATA.iterdir() if p not in CLAIM_FILES)
 D = Decimal
 
 
@@ -638,21 +639,43 @@ def test_import_of_a_sample_on_a_ledger_built_from_it():
     ledger = _ledger_for(rem)
     report = import_835(ledger, [INTELIGENZ], payer_id="P-1")
     f = report.files[0]
-    assert (f.claims, f.lines, f.matched) == (9, 9, 9)
-    assert f.posted_paid_total == D("5.75") == f.paid_total
+    # the predetermination (777777, CLP02 25) posts nothing and the reversals (123456,
+    # 090909) have no original in this ledger: refused, never posted (X12_835_POSTING.md)
+    assert (f.claims, f.lines, f.matched) == (9, 9, 6)
+    assert f.paid_total == D("5.75")
+    assert f.posted_paid_total == D("135.09") == D("56.52") + D("18.88") + D("59.69")
     assert [p.amount for p in f.provider_adjustments] == [D("-1.27")]
     balances = _balances(ledger)
     assert balances["444444"] == (D("0.00"), D("0.00"), False)
     assert balances["333333"] == (D("0.00"), D("14.92"), False)  # PR-2 coinsurance
-    # reversals with nothing to reverse in this ledger: posted as the file says, and said so
-    assert balances["123456"] == (D("85.16"), D("0.00"), False)
-    warned = [p.claim for p in f.problems if "no insurance posting in the ledger" in p.reason]
-    assert warned == ["123456", "090909"]
-    # the truncated claim is reported with its place, never posted
+    assert balances["777777"] == (D("136.90"), D("0.00"), False)  # untouched
+    assert balances["123456"] == (D("42.58"), D("0.00"), False)  # untouched
+    outcomes = [(o.claim, o.status, o.outcome.value, o.segment) for o in f.outcomes]
+    assert outcomes == [
+        ("444444", "1", "posted", 15),
+        ("999999", "4", "posted", 23),
+        ("888888", "4", "posted", 32),
+        ("111111", "2", "posted", 40),
+        ("121212", "4", "posted", 49),
+        ("333333", "1", "posted", 58),
+        ("777777", "25", "reported", 67),
+        ("123456", "22", "refused", 76),
+        ("090909", "22", "refused", 85),
+        ("090909", None, "refused", 98),
+    ]
     assert [str(p) for p in f.errors] == [
+        # the truncated claim is reported with its place, never posted
         f"{INTELIGENZ}, segment 98 (byte 3834), CLP: error: claim 090909: claim cannot be read: "
         "CLP has 2 elements ('090909*22'); CLP01 patient control number, CLP02 status, CLP03 "
-        "charge and CLP04 paid are required; the claim and its segments are not read"
+        "charge and CLP04 paid are required; the claim and its segments are not read",
+        f"{INTELIGENZ}, segment 76 (byte 2993), CLP: error: claim 123456: reversal (CLP02 22) of "
+        "no posted payment: no earlier payment of payer claim control number (CLP07) "
+        "'0000000657575757', nor of claim '123456' (CLP01) paid 42.58 from payer 'P-1' is in "
+        "the ledger; not posted (import the original remittance first)",
+        f"{INTELIGENZ}, segment 85 (byte 3363), CLP: error: claim 090909: reversal (CLP02 22) of "
+        "no posted payment: no earlier payment of payer claim control number (CLP07) "
+        "'0000000648484848', nor of claim '090909' (CLP01) paid 86.76 from payer 'P-1' is in "
+        "the ledger; not posted (import the original remittance first)",
     ]
 
 
@@ -1004,8 +1027,13 @@ def test_cli_import_835(tmp_path):
         text=True,
         check=False,
     )
-    assert done.returncode == 1, done.stderr
+    # posted, but a file was refused: a partial import (docs/spec/X12_835_POSTING.md)
+    assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
+    assert done.stderr == (
+        "writeoff import-835: partial: 9 transactions posted, 0 claim(s) refused or unmatched, "
+        "1 file(s) refused\n"
+    )
     out = done.stdout
     assert (
         f"{MANAGED}: claims 2, lines 2, matched 2, paid $945.00 (posted $945.00), "

@@ -8,6 +8,13 @@
   its place; an unreadable amount refuses its claim, it is never guessed or defaulted.
 - :mod:`.posting`: :func:`import_835`, claims matched to charges and posted as ledger
   transactions onto the store's snapshot, in one transaction.
+- :mod:`.matching`: a claim's charges by the chosen key (:class:`MatchKey`), each line to
+  one charge (REF*6R, else code, modifiers and dates), ambiguity refused.
+- :mod:`.reversals`: a reversal (CLP02 22) tied to the earlier posted payment it undoes.
+- :mod:`.outcomes`: each claim's :class:`ClaimOutcome` and the unposted-claims CSV.
+
+How each claim status posts, reversals, matching and the exit statuses:
+``docs/spec/X12_835_POSTING.md``.
 
 Why our reader and not pyx12's
 ------------------------------
@@ -43,6 +50,8 @@ warnings before; they are no longer part of an import (pyx12's ``x12valid`` repo
 
 from __future__ import annotations
 
+from writeoff_analytics.sources.x12_835.matching import MatchKey
+from writeoff_analytics.sources.x12_835.outcomes import ClaimOutcome, Outcome, write_unposted_csv
 from writeoff_analytics.sources.x12_835.parser import parse_835
 from writeoff_analytics.sources.x12_835.posting import FileImport, Import835Report, import_835
 from writeoff_analytics.sources.x12_835.remittance import (
@@ -66,8 +75,11 @@ __all__ = [
     "WARNING",
     "Adjustment",
     "Claim",
+    "ClaimOutcome",
     "FileImport",
     "Import835Report",
+    "MatchKey",
+    "Outcome",
     "Payment",
     "Position",
     "ProviderAdjustment",
@@ -77,4 +89,5 @@ __all__ = [
     "X12Problem",
     "import_835",
     "parse_835",
+    "write_unposted_csv",
 ]

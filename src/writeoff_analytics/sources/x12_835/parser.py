@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_835"]
 
+_CLAIM_FILE = "an 837 claim file"
 _COMPONENT_GUESS_RE = re.compile(r"^([A-Z0-9]{2})([^A-Za-z0-9\s])(.+)$")
 
 
@@ -113,6 +114,8 @@ class _Parser:
         self.plb: list[ProviderAdjustment] = []
         self.claim: _ClaimBuilder | None = None
         self.skipping_claim: str | None = None
+        #: The first ST that is not an 835 (an 837 claim file is refused as one).
+        self.other_st: Segment | None = None
 
     # -- helpers
     def problem(
@@ -185,7 +188,10 @@ class _Parser:
         self.skipping_claim = None
         self.skip_st = seg.get(1) != "835"
         if self.skip_st:
-            self.problem(seg, f"transaction set {seg.get(1)!r} is not an 835; skipped")
+            if self.other_st is None:
+                self.other_st = seg
+            kind = _CLAIM_FILE if seg.get(1) == "837" else f"transaction set {seg.get(1)!r}"
+            self.problem(seg, f"{kind}, not an 835 remittance; skipped")
 
     def end_st(self, seg: Segment) -> None:
         declared = seg.get(1)
@@ -438,12 +444,18 @@ class _Parser:
             filing_indicator=seg.get(6) or None,
             payer_claim_control_number=seg.get(7) or None,
             statement_date=b.dates.get("232"),
+            statement_end_date=b.dates.get("233"),
             adjustments=tuple(b.adjustments),
             lines=lines,
             remark_codes=tuple(dict.fromkeys(b.remarks)),
             position=seg.position,
         )
         errors = list(b.errors)
+        if errors:
+            # refused already, at the place the reader had: segments after an unreadable one
+            # were not read, so a balance computed from the rest would mislead
+            self.claims.append(_replace_errors(claim, tuple(errors)))
+            return
         for ln in lines:
             if ln.charge - ln.paid != ln.adjustment_total:
                 reason = (
@@ -485,6 +497,24 @@ class _Parser:
                 "the file is truncated",
             )
             self.finish_st(None)
+
+
+def _no_835(file: str, other: Segment | None, segments: list[Segment]) -> str:
+    """Why a file without an 835 transaction set is refused, at the place the reader had."""
+    gs = next((s for s in segments if s.id == "GS"), None)
+    if other is not None and (other.get(1) == "837" or (gs is not None and gs.get(1) == "HC")):
+        version = f", {other.get(3)}" if other.get(3) else ""
+        return (
+            f"{file}, {other.position}, ST: {_CLAIM_FILE} (ST*837{version}), not an 835 "
+            "remittance: it bills claims, it pays none; import the payer's 835 for these claims"
+        )
+    if other is not None:
+        return (
+            f"{file}, {other.position}, ST: transaction set {other.get(1)!r}, not an 835 "
+            "remittance; no 835 transaction set (ST*835 .. SE) could be read"
+        )
+    where = f", {segments[-1].position}" if segments else ""
+    return f"{file}{where}: no 835 transaction set (ST*835 .. SE) could be read"
 
 
 def _replace_errors(claim: Claim, errors: tuple[str, ...]) -> Claim:
@@ -539,8 +569,7 @@ def parse_835(path: str | Path) -> Remittance:
             "the file has no IEA segment: it is truncated",
         )
     if not parser.payments:
-        msg = f"{file}: no 835 transaction set (ST*835 .. SE) could be read"
-        raise ImportError835(msg)
+        raise ImportError835(_no_835(file, parser.other_st, segments))
     return Remittance(
         file=file,
         sha256=hashlib.sha256(data).hexdigest(),

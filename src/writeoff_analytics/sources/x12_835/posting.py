@@ -1,9 +1,10 @@
 """Post remittances onto the store: match claims to charges, write ledger transactions.
 
 :func:`import_835` reads each file once (:func:`~.parser.parse_835`), matches every readable,
-balanced claim to the ledger (CLP01 = encounter, REF*6R = charge, else procedure code and
-date of service; the payer by id or name), turns it into transactions
-(:func:`claim_postings`) and appends them to the store's snapshot in one transaction.
+balanced claim to the ledger (:mod:`.matching`; the payer by id or name), posts or reports
+it by its status (CLP02; a reversal only against its original, :mod:`.reversals`), turns
+it into transactions (:func:`claim_postings`) and appends them to the store's snapshot in
+one transaction, with each claim's outcome (:mod:`.outcomes`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,28 @@ from writeoff_analytics.ledger.snapshot import (
     replace_snapshot,
 )
 from writeoff_analytics.money import ZERO
+from writeoff_analytics.sources.x12_835.matching import (
+    LedgerView,
+    MatchKey,
+    ledger_view,
+    match_lines,
+)
+from writeoff_analytics.sources.x12_835.outcomes import (
+    ClaimOutcome,
+    Outcome,
+    count_outcomes,
+)
 from writeoff_analytics.sources.x12_835.parser import parse_835
-from writeoff_analytics.sources.x12_835.remittance import PATIENT_GROUP
+from writeoff_analytics.sources.x12_835.remittance import (
+    PATIENT_GROUP,
+    POSTED_STATUSES,
+    REPORTED_STATUSES,
+)
+from writeoff_analytics.sources.x12_835.reversals import CLAIM_STATUS_COLUMN, PAYER_CLAIM_COLUMN
 from writeoff_analytics.sources.x12_835.segments import ERROR, WARNING, X12Problem
 
 if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from writeoff_analytics.ledger.store import Ledger
     from writeoff_analytics.sources.x12_835.remittance import (
@@ -40,6 +56,7 @@ if TYPE_CHECKING:
         Claim,
         Payment,
         ProviderAdjustment,
+        Remittance,
         ServiceLine,
     )
 
@@ -62,6 +79,8 @@ class FileImport:
     provider_adjustments: tuple[ProviderAdjustment, ...]
     problems: tuple[X12Problem, ...]
     refused: str | None = None
+    #: What happened to each claim, in file order (CLP segment number).
+    outcomes: tuple[ClaimOutcome, ...] = ()
 
     @property
     def errors(self) -> tuple[X12Problem, ...]:
@@ -76,6 +95,29 @@ class Import835Report:
     files: tuple[FileImport, ...]
     transactions_added: int
     import_report: ImportReport | None
+
+    @property
+    def outcomes(self) -> tuple[ClaimOutcome, ...]:
+        """Every claim's outcome, file by file."""
+        return tuple(o for f in self.files for o in f.outcomes)
+
+    @property
+    def counts(self) -> dict[Outcome, int]:
+        """How many claims were posted, skipped, refused, unmatched, reported."""
+        return count_outcomes(self.outcomes)
+
+    @property
+    def refused_files(self) -> tuple[FileImport, ...]:
+        """The files that could not be read at all."""
+        return tuple(f for f in self.files if f.refused is not None)
+
+    @property
+    def is_partial(self) -> bool:
+        """Something posted, and a file or a claim was refused or unmatched."""
+        counts = self.counts
+        return self.transactions_added > 0 and bool(
+            self.refused_files or counts[Outcome.REFUSED] or counts[Outcome.UNMATCHED]
+        )
 
 
 @dataclass(frozen=True)
@@ -192,104 +234,7 @@ def claim_postings(claim: Claim) -> list[Posting]:
     return out
 
 
-@dataclass
-class _LedgerView:
-    encounters: dict[str, dt.date]
-    charges_by_encounter: dict[str, list[dict[str, Any]]]
-    charges: dict[str, dict[str, Any]]
-    payers: set[str]
-    payers_by_name: dict[str, str]
-    transaction_ids: set[str]
-    posted_charges: set[str]
-    current_payer: dict[str, str | None]
-
-
-def _ledger_view(frames: Mapping[str, pl.DataFrame], balances: pl.DataFrame) -> _LedgerView:
-    enc = {
-        r["encounter_id"]: r["date_of_service"] for r in frames["encounters"].iter_rows(named=True)
-    }
-    charges: dict[str, dict[str, Any]] = {}
-    by_enc: dict[str, list[dict[str, Any]]] = {}
-    for r in frames["charges"].sort("charge_id").iter_rows(named=True):
-        charges[r["charge_id"]] = r
-        by_enc.setdefault(r["encounter_id"], []).append(r)
-    payers = frames["payers"]
-    tx = frames["transactions"]
-    insurance_posted = tx.filter(
-        pl.col("type").is_in(
-            [TransactionType.INSURANCE_PAYMENT, TransactionType.INSURANCE_ADJUSTMENT]
-        )
-    )
-    return _LedgerView(
-        encounters=enc,
-        charges_by_encounter=by_enc,
-        charges=charges,
-        payers=set(payers["payer_id"].to_list()),
-        payers_by_name={
-            str(n).strip().casefold(): pid
-            for pid, n in zip(payers["payer_id"], payers["payer_name"], strict=True)
-        },
-        transaction_ids=set(tx["transaction_id"].to_list()),
-        posted_charges=set(insurance_posted["charge_id"].to_list()),
-        current_payer=dict(zip(balances["charge_id"], balances["current_payer_id"], strict=True)),
-    )
-
-
-def _match_lines(claim: Claim, view: _LedgerView) -> tuple[dict[int, str], list[str]]:
-    """Map each posting unit (line index, or -1 for a claim without lines) to a charge id."""
-    enc_id = claim.patient_control_number
-    reasons: list[str] = []
-    if enc_id not in view.encounters:
-        return {}, [f"no encounter {enc_id!r} in the ledger (CLP01 is matched to encounter_id)"]
-    dos = view.encounters[enc_id]
-    candidates = view.charges_by_encounter.get(enc_id, [])
-    if not claim.lines:
-        if len(candidates) == 1:
-            return {-1: candidates[0]["charge_id"]}, []
-        return {}, [
-            f"the claim has no service lines and encounter {enc_id!r} has {len(candidates)} "
-            "charges; a claim-level payment is not spread over charges"
-        ]
-    used: set[str] = set()
-    matched: dict[int, str] = {}
-    for i, ln in enumerate(claim.lines):
-        cn = ln.control_number
-        if cn is not None and cn in view.charges:
-            if view.charges[cn]["encounter_id"] != enc_id:
-                reasons.append(
-                    f"line {ln.position}: REF*6R {cn!r} is a charge of encounter "
-                    f"{view.charges[cn]['encounter_id']!r}, not {enc_id!r}"
-                )
-                continue
-            matched[i] = cn
-            used.add(cn)
-            continue
-        date = ln.service_date or claim.statement_date
-        if date is not None and date != dos:
-            reasons.append(
-                f"line {ln.position} {ln.procedure_code}: service date {date} is not the "
-                f"date of service {dos} of encounter {enc_id!r}"
-            )
-            continue
-        same_code = [
-            c
-            for c in candidates
-            if c["procedure_code"] == ln.procedure_code and c["charge_id"] not in used
-        ]
-        exact = [c for c in same_code if c["charge_amount"] == ln.charge] or same_code
-        if not exact:
-            via = f"REF*6R {cn!r} is not a charge, and " if cn is not None else ""
-            reasons.append(
-                f"line {ln.position}: {via}encounter {enc_id!r} has no unmatched charge "
-                f"with procedure code {ln.procedure_code!r}"
-            )
-            continue
-        matched[i] = exact[0]["charge_id"]
-        used.add(exact[0]["charge_id"])
-    return matched, reasons
-
-
-def _resolve_payer(payment: Payment, view: _LedgerView, payer_id: str | None) -> str | None:
+def _resolve_payer(payment: Payment, view: LedgerView, payer_id: str | None) -> str | None:
     if payer_id is not None:
         return payer_id
     for pid in (*payment.payer_ids, payment.payer_identifier):
@@ -305,6 +250,7 @@ def import_835(
     files: Sequence[str | Path],
     *,
     payer_id: str | None = None,
+    match: MatchKey | str = MatchKey.ENCOUNTER,
 ) -> Import835Report:
     """Post 835 remittances onto the loaded ledger, matched to its charges.
 
@@ -312,9 +258,14 @@ def import_835(
     and whose lines all match charges (REF*6R = charge_id, else procedure code and date of
     service on that encounter) becomes transactions: ``INSURANCE_PAYMENT`` (negative),
     ``INSURANCE_ADJUSTMENT`` for CAS groups CO/OA/PI/CR, and a ``TRANSFER`` pair out of
-    INSURANCE into PATIENT for group PR (reference: the TRN02 trace number). A reversal
-    (CLP02 = 22) posts the negated amounts, undoing what it reverses. Remark codes of the
-    line and claim go to ``remark_codes``. PLB adjustments are reported, not posted.
+    INSURANCE into PATIENT for group PR (reference: the TRN02 trace number). Claim statuses
+    (CLP02) are handled as ``docs/spec/X12_835_POSTING.md`` says: 1, 2, 3, 4 (denied: its
+    CAS only), 19, 20, 21 post; 23 (not our claim) and 25 (predetermination) post nothing
+    and are reported; a reversal (22) posts the negated amounts only when it matches an
+    earlier posted payment of the same payer not yet reversed (:mod:`.reversals`), else it
+    is refused. Remark codes of the line and claim go to ``remark_codes``; CLP02 and CLP07
+    go to the extra columns ``claim_status`` and ``payer_claim_control_number``. PLB
+    adjustments are reported, not posted.
 
     Transaction ids are ``835:<TRN02>:<CLP01>:<n>``, numbered in file order, so a claim
     already imported is skipped (and reported), never posted twice. The new rows are
@@ -331,11 +282,16 @@ def import_835(
         The ledger payer of these remittances. By default the 835's payer (N1*PR N104,
         REF*2U, TRN03, or its name) is looked up among the ledger's payers, else each row
         carries its charge's current insurance payer.
+    match
+        What CLP01 is in the ledger (:class:`~.matching.MatchKey`): ``"encounter"``
+        (``encounter_id``, the default), ``"claim"`` (the charges' optional ``claim_id``
+        column) or ``"patient-control"`` (``patient_id``).
 
     Returns
     -------
     Import835Report
-        Per file: claims, lines, matched claims, totals, PLB adjustments and problems.
+        Per file: claims, lines, matched claims, totals, PLB adjustments, problems and each
+        claim's outcome (posted, skipped, refused, unmatched, reported).
 
     Raises
     ------
@@ -343,6 +299,14 @@ def import_835(
         If no extract is loaded, or ``payer_id`` is not one of the ledger's payers.
     """
     ledger.require_loaded()
+    try:
+        match = MatchKey(match)
+    except ValueError:
+        msg = (
+            f"match key {match!r} is not one of {', '.join(k.value for k in MatchKey)}; "
+            "choose what CLP01 is in the ledger"
+        )
+        raise LedgerError(msg) from None
     with ledger.connect() as con:
         frames = {
             t: queries.frame(con, f"select_snapshot_{t}")
@@ -350,7 +314,7 @@ def import_835(
         }
         balances = ledger.balances()
         previous = ledger.fingerprint()
-        view = _ledger_view(frames, balances)
+        view = ledger_view(frames, balances)
         if payer_id is not None and payer_id not in view.payers:
             msg = (
                 f"payer_id {payer_id!r} is not a payer of the loaded ledger; "
@@ -361,14 +325,16 @@ def import_835(
         reports: list[FileImport] = []
         records: list[FileRecord] = []
         for f in files:
-            report, new_rows, sha = _import_file(Path(f), view, payer_id)
+            report, new_rows, sha = _import_file(Path(f), view, payer_id, match)
             reports.append(report)
             rows.extend(new_rows)
             if sha is not None:
                 records.append(FileRecord("transactions", str(f), sha, len(new_rows), 0))
         import_report = None
         if rows:
-            new = pl.DataFrame(rows, schema=polars_schema(TRANSACTIONS))
+            schema = polars_schema(TRANSACTIONS)
+            schema.update({CLAIM_STATUS_COLUMN: pl.String(), PAYER_CLAIM_COLUMN: pl.String()})
+            new = pl.DataFrame(rows, schema=schema)
             old = conform(TRANSACTIONS, frames["transactions"])
             frames["transactions"] = pl.concat([old, new], how="diagonal")
             if previous is not None:
@@ -398,8 +364,45 @@ def import_835(
     )
 
 
+def _outcome(file: str, claim: Claim, outcome: Outcome, reason: str) -> ClaimOutcome:
+    return ClaimOutcome(
+        file=file,
+        claim=claim.patient_control_number,
+        status=claim.status,
+        payer_claim_control_number=claim.payer_claim_control_number,
+        segment=claim.position.segment,
+        offset=claim.position.offset,
+        outcome=outcome,
+        reason=reason,
+        paid=claim.paid,
+    )
+
+
+def _unread_claims(file: str, rem: Remittance) -> list[ClaimOutcome]:
+    """Claims whose CLP could not be read at all: refused, at the place the reader had."""
+    read_at = {c.position for c in rem.claims}
+    return [
+        ClaimOutcome(
+            file=file,
+            claim=p.claim,
+            status=None,
+            payer_claim_control_number=None,
+            segment=p.position.segment,
+            offset=p.position.offset,
+            outcome=Outcome.REFUSED,
+            reason=p.reason,
+        )
+        for p in rem.problems
+        if p.severity == ERROR
+        and p.segment_id == "CLP"
+        and p.claim is not None
+        and p.position is not None
+        and p.position not in read_at
+    ]
+
+
 def _import_file(
-    path: Path, view: _LedgerView, payer_id: str | None
+    path: Path, view: LedgerView, payer_id: str | None, match: MatchKey
 ) -> tuple[FileImport, list[dict[str, Any]], str | None]:
     file = str(path)
     try:
@@ -408,9 +411,17 @@ def _import_file(
         refused = FileImport(file, 0, 0, 0, 0, ZERO, ZERO, ZERO, ZERO, (), (), refused=str(exc))
         return refused, [], None
     problems = list(rem.problems)
+    outcomes: list[ClaimOutcome] = []
     rows: list[dict[str, Any]] = []
     matched = 0
     posted_paid = posted_adj = ZERO
+
+    def refuse(claim: Claim, outcome: Outcome, reason: str, severity: str = ERROR) -> None:
+        problems.append(
+            X12Problem(file, claim.position, "CLP", reason, severity, claim.patient_control_number)
+        )
+        outcomes.append(_outcome(file, claim, outcome, reason))
+
     for payment in rem.payments:
         trace = payment.trace_number
         payer = _resolve_payer(payment, view, payer_id)
@@ -430,26 +441,37 @@ def _import_file(
         for claim in payment.claims:
             pcn = claim.patient_control_number
             if claim.errors:
-                continue  # reported when read
-            if trace is None or payment.posted_date is None:
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        "not posted: the payment has no TRN02 trace number or no payment or "
-                        "production date (BPR16, DTM*405)",
-                        ERROR,
-                        pcn,
-                    )
-                )
+                # reported when read, with the place the reader had
+                outcomes.append(_outcome(file, claim, Outcome.REFUSED, "; ".join(claim.errors)))
                 continue
+            # Ids are numbered over every readable claim, posted or not: a claim keeps its ids
+            # when an earlier claim's outcome changes (a reversal refused, then posted once its
+            # original is in) and in files imported before statuses 23/25 stopped posting.
             postings = claim_postings(claim)
             ids = []
             for _ in postings:
                 seq[pcn] = seq.get(pcn, 0) + 1
                 ids.append(f"835:{trace}:{pcn}:{seq[pcn]}")
-            charge_of, reasons = _match_lines(claim, view)
+            if claim.status in REPORTED_STATUSES:
+                refuse(claim, Outcome.REPORTED, REPORTED_STATUSES[claim.status], WARNING)
+                continue
+            if claim.status not in POSTED_STATUSES and not claim.is_reversal:
+                refuse(
+                    claim,
+                    Outcome.REFUSED,
+                    f"claim status (CLP02) {claim.status!r} is not one of 1, 2, 3, 4, 19, 20, "
+                    "21, 22, 23, 25 (docs/spec/X12_835_POSTING.md); not posted",
+                )
+                continue
+            if trace is None or payment.posted_date is None:
+                refuse(
+                    claim,
+                    Outcome.REFUSED,
+                    "not posted: the payment has no TRN02 trace number or no payment or "
+                    "production date (BPR16, DTM*405)",
+                )
+                continue
+            charge_of, reasons = match_lines(claim, view, match)
             if reasons:
                 for reason in reasons:
                     problems.append(
@@ -462,52 +484,48 @@ def _import_file(
                             pcn,
                         )
                     )
+                outcomes.append(_outcome(file, claim, Outcome.UNMATCHED, "; ".join(reasons)))
                 continue
             dup = next((i for i in ids if i in view.transaction_ids), None)
             if dup is not None:
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        f"already imported (transaction {dup} exists); skipped, not posted twice",
-                        WARNING,
-                        pcn,
-                    )
+                refuse(
+                    claim,
+                    Outcome.SKIPPED,
+                    f"already imported (transaction {dup} exists); skipped, not posted twice",
+                    WARNING,
                 )
                 continue
-            if claim.is_reversal and (claim.charge > 0 or claim.paid > 0):
-                problems.append(
-                    X12Problem(
-                        file,
-                        claim.position,
-                        "CLP",
-                        "reversal (CLP02 22) with positive amounts; posted negated so that it "
-                        "undoes the payment it reverses",
-                        WARNING,
-                        pcn,
-                    )
-                )
+            row_payer_default = payer
             if claim.is_reversal:
-                targets = set(charge_of.values())
-                if not targets & view.posted_charges:
+                original, why = view.posted.original_of(claim, payer, set(charge_of.values()))
+                if original is None:
+                    refuse(claim, Outcome.REFUSED, why)
+                    continue
+                if payer is None:
+                    row_payer_default = original.payer_id  # the payer that paid it
+                if claim.charge > 0 or claim.paid > 0:
                     problems.append(
                         X12Problem(
                             file,
                             claim.position,
                             "CLP",
-                            "reversal (CLP02 22) of charges with no insurance posting in the "
-                            "ledger; posted as the file says",
+                            "reversal (CLP02 22) with positive amounts; posted negated so that "
+                            "it undoes the payment it reverses",
                             WARNING,
                             pcn,
                         )
                     )
             matched += 1
+            claim_rows: list[dict[str, Any]] = []
             for tid, post in zip(ids, postings, strict=True):
                 index = claim.lines.index(post.line) if post.line is not None else -1
                 charge_id = charge_of[index]
-                row_payer = payer if payer is not None else view.current_payer.get(charge_id)
-                rows.append(
+                row_payer = (
+                    row_payer_default
+                    if row_payer_default is not None
+                    else view.current_payer.get(charge_id)
+                )
+                claim_rows.append(
                     {
                         "transaction_id": tid,
                         "charge_id": charge_id,
@@ -520,6 +538,8 @@ def _import_file(
                         "reason_code": post.reason,
                         "reference": trace,
                         "remark_codes": post.remarks,
+                        CLAIM_STATUS_COLUMN: claim.status,
+                        PAYER_CLAIM_COLUMN: claim.payer_claim_control_number,
                     }
                 )
                 view.transaction_ids.add(tid)
@@ -528,6 +548,11 @@ def _import_file(
                 elif post.bucket is Bucket.INSURANCE:
                     posted_adj -= post.amount
                 view.posted_charges.add(charge_id)
+            view.posted.add_rows(claim_rows)
+            rows.extend(claim_rows)
+            outcomes.append(_outcome(file, claim, Outcome.POSTED, ""))
+    outcomes.extend(_unread_claims(file, rem))
+    outcomes.sort(key=lambda o: o.segment or 0)
     readable = rem.claims
     report = FileImport(
         file=file,
@@ -541,5 +566,6 @@ def _import_file(
         posted_adjustments_total=posted_adj,
         provider_adjustments=rem.provider_adjustments,
         problems=tuple(problems),
+        outcomes=tuple(outcomes),
     )
     return report, rows, rem.sha256

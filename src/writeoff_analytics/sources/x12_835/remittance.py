@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 __all__ = [
     "INSURANCE_ADJUSTMENT_GROUPS",
     "PATIENT_GROUP",
+    "POSTED_STATUSES",
     "QMB_REMARKS",
+    "REPORTED_STATUSES",
     "REVERSAL_STATUS",
     "Adjustment",
     "Claim",
@@ -40,6 +42,17 @@ PATIENT_GROUP = "PR"
 #: Remark codes (RARCs) that say a QMB patient may not be billed (issue 8).
 QMB_REMARKS = frozenset({"N781", "N782", "N783"})
 REVERSAL_STATUS = "22"
+#: CLP02 claim statuses that post as the 835 says (docs/spec/X12_835_POSTING.md): processed
+#: as primary, secondary, tertiary; denied (its CAS put the balance where its CARCs say);
+#: processed and forwarded to another payer.
+POSTED_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21"})
+#: CLP02 claim statuses that post nothing and are reported, with why.
+REPORTED_STATUSES = {
+    "23": "not our claim (CLP02 23): the payer says this claim is not its to pay; nothing "
+    "is posted, bill the right payer",
+    "25": "predetermination (CLP02 25): an estimate, nothing was paid and the patient owes "
+    "nothing from it; nothing is posted",
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class Claim:
     position: Position
     #: Reasons the claim cannot be posted as it is (empty when it reads and balances).
     errors: tuple[str, ...] = ()
+    #: DTM*233, the end of the claim's statement period (``statement_date`` is DTM*232).
+    statement_end_date: dt.date | None = None
 
     @property
     def is_reversal(self) -> bool:
