@@ -606,6 +606,12 @@ def repair_receipts(ledger: Ledger, *, user: str | None = None) -> tuple[str, ..
     return tuple(done)
 
 
+def receipt_csv_bytes(receipt: Receipt, stored_lines: pl.DataFrame) -> bytes:
+    """The receipt CSV as the store rebuilds it from ``stored_lines`` (``select_receipt_lines``)."""
+    texts = {name: getattr(receipt, name) for name in _TEXT_FIELDS}
+    return render_receipt_csv(receipt.export_profile, receipt.receipt_no, texts, stored_lines)
+
+
 def write_receipt_files(ledger: Ledger, receipt_no: str) -> Receipt:
     """Write a receipt's CSV and JSON from the store (byte for byte) and mark it WRITTEN.
 
@@ -621,9 +627,7 @@ def write_receipt_files(ledger: Ledger, receipt_no: str) -> Receipt:
 def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
     with ledger.connect() as con:
         receipt = get_receipt(ledger, receipt_no)
-        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
-        texts = {name: getattr(receipt, name) for name in _TEXT_FIELDS}
-        csv_bytes = render_receipt_csv(receipt.export_profile, receipt_no, texts, stored_lines)
+        csv_bytes = receipt_csv_bytes(receipt, queries.frame(con, "select_receipt_lines", receipt_no=receipt_no))
         if hashlib.sha256(csv_bytes).hexdigest() != receipt.csv_sha256:
             msg = (
                 f"receipt {receipt_no}: the CSV rebuilt from the store does not match its recorded "
