@@ -124,8 +124,8 @@ def check_receipt(ledger: Ledger, receipt_no: str) -> list[Problem]:
     expected_json = hashlib.sha256(receipt.manifest_bytes()).hexdigest()
     if receipt.json_sha256 is not None and receipt.json_sha256 != expected_json:
         problems.append(Problem(ProblemKind.STORE, no, "receipts", (
-            f"{no}: the receipt's row in the store was changed after the commit (its manifest "
-            "no longer matches the recorded JSON SHA-256)")))
+            f"{no}: its row in the store's receipts table was changed after the commit (its "
+            "manifest no longer matches the recorded JSON SHA-256)")))
     if receipt.files_state == PENDING:
         problems.append(Problem(ProblemKind.PENDING, no, str(receipt.csv_path), (
             f"{no}: files not written yet in {receipt.files_dir} (an interrupted commit); "
