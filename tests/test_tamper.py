@@ -179,6 +179,20 @@ def test_a_deleted_audit_event_breaks_the_chain(tmp_path: Path, event_id: int, s
     assert len(problems) == 1 and says in problems[0].message
 
 
+def test_a_head_that_lags_is_no_break_but_one_naming_a_deleted_event_is(tmp_path: Path) -> None:
+    ledger = _three_events(tmp_path)
+    with ledger.connect() as con:
+        (sha2,) = con.execute("SELECT event_sha256 FROM audit_log WHERE event_id = 2").fetchone() or ("",)
+        # a crash between event 3 and its head: the head still names event 2
+        con.execute("UPDATE store_meta SET value = ? WHERE key = 'audit_head'", [f"2 {sha2}"])
+    assert check_audit_chain(ledger) == ([], 3, 3)
+    with ledger.connect() as con:
+        con.execute("DELETE FROM audit_log WHERE event_id = 3")
+        con.execute("DELETE FROM audit_log WHERE event_id = 2")
+    problems, _, _ = check_audit_chain(ledger)
+    assert [p.message.split(" (")[0] for p in problems] == ["audit_log: the newest event is not the one the store recorded"]
+
+
 def test_an_old_store_gains_the_columns_and_its_chain_starts_at_the_first_hashed_event(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))

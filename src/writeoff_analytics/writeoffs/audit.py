@@ -9,7 +9,8 @@ before it, and its own ``event_sha256``: the SHA-256 of :func:`canonical_event` 
 :data:`HASHED_FIELDS` as compact JSON with sorted keys, the time as ISO 8601 with
 microseconds). ``store_meta.audit_head`` names the newest event and its hash, so removing
 the newest events shows as well as editing or removing one in the middle
-(``writeoffs/verify.py`` checks both). Events written before the chain existed carry no
+(``writeoffs/verify.py`` checks both; outside a transaction the head is written just after
+its event, so after a crash between the two it may lag, never lead). Events written before the chain existed carry no
 hash: the chain starts at the first hashed event (whose ``prev_sha256`` is NULL). The
 chain detects edits made with other tools (a SQL client, a text editor on an export); it is
 not a signature: whoever can write the store file can recompute it (docs/SECURITY.md).
