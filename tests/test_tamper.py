@@ -223,3 +223,14 @@ def test_a_reversal_of_an_intact_receipt_still_works_and_verifies(tmp_path: Path
     assert get_receipt(ledger, reversal.receipt_no).files_state == "WRITTEN"
     report = verify_store(ledger)
     assert report.ok and report.receipts == 2 and report.summary().startswith("verified: 2 receipt(s)")
+
+
+def test_the_screens_receipt_report_refuses_an_edited_csv(tmp_path: Path) -> None:
+    from writeoff_analytics.widgets import _api
+
+    ledger, receipt = _committed(tmp_path)
+    receipt.csv_path.write_bytes(receipt.csv_path.read_bytes().replace(b"-40.00", b"-4.00"))
+    with pytest.raises(ReceiptMismatchError) as err:
+        _api.receipt_report(ledger, receipt.receipt_no, tmp_path / "r.html")
+    assert err.value.file == str(receipt.csv_path)
+    assert not (tmp_path / "r.html").exists()
