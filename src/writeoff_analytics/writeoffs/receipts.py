@@ -318,6 +318,7 @@ def commit_batch(
     key = batch.batch_key
     try:
         if batch.line_count == 0:
+            config.require_commit(user, approver, batch.total)  # a retry needs the same permission
             finished = _finish_interrupted(ledger, batch, user)
             if finished is not None:
                 return finished
