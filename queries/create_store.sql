@@ -105,3 +105,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
     receipt_no VARCHAR,
     detail VARCHAR
 );
+
+-- Issue 16, tamper evidence. Added as ALTERs so that stores made before them gain the columns
+-- (nothing is filled in for old rows: an old event has no hash and the chain starts at the
+-- first hashed event; an old receipt has no JSON or lines hash and is checked on the rest).
+-- audit_log: each event's SHA-256 over audit.py's canonical serialization of it (prev_sha256
+-- included), and the SHA-256 of the event before it (NULL for the first hashed event).
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS prev_sha256 VARCHAR;
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS event_sha256 VARCHAR;
+-- receipts: the manifest's SHA-256 (the CSV's is csv_sha256) and the SHA-256 of its lines
+-- (receipts.lines_sha256), beside line_count and total_amount.
+ALTER TABLE receipts ADD COLUMN IF NOT EXISTS json_sha256 VARCHAR;
+ALTER TABLE receipts ADD COLUMN IF NOT EXISTS lines_sha256 VARCHAR;

@@ -29,7 +29,7 @@ DATA = Path(__file__).parent / "data"
 SRC = str(Path(writeoff_analytics.__file__).resolve().parents[1])
 COMMANDS = (
     "demo", "demo-data", "load", "import-835", "import-synthea", "candidates", "commit",
-    "history", "reverse", "report", "spark-candidates",
+    "history", "reverse", "report", "spark-candidates", "verify",
 )
 
 
@@ -82,6 +82,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("history", "--db", "dir"), "dir is a folder"),
     (("reverse", "--db", "dir", "--receipt", "1", "--reason", "x"), "dir is a folder"),
     (("report", "--db", "dir", "--receipt", "1", "--output", "r.pdf"), "dir is a folder"),
+    (("verify", "--db", "dir"), "dir is a folder"),
     (("load", EXTRACT, *STORE, "--rejects", "dir"), "argument --rejects: dir is a folder; give a file name"),
     ((*CANDIDATES, "--format", "csv", "--output", "dir"), "argument --output: dir is a folder"),
     ((*REPORT, "--output", "dir"), "argument --output/-o: dir is a folder"),
@@ -108,6 +109,7 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     (("history", *STORE, "--config", "no-such.toml"), "config file no-such.toml"),
     (("reverse", "--db", "new.duckdb", "--receipt", "1", "--reason", "x"), "no ledger at new.duckdb"),
     (("report", "--db", "new.duckdb", "--receipt", "1", "--output", "r.pdf"), "no ledger at new.duckdb"),
+    (("verify", "--db", "new.duckdb"), "no ledger at new.duckdb"),
     (("report", *STORE, "--criteria", "no-such.toml", "--output", "r.csv"), "criteria file no-such.toml"),
     (("demo", "--extract", "no-such-extract", "--out", "demo-run"), "no demo extract at no-such-extract"),
     (("spark-candidates", "--preset", "bad-debt", "--extract", "no-such-extract"), "no-such-extract"),

@@ -20,8 +20,15 @@ import polars as pl
 import pytest
 
 from tests.batch_support import child_commit, find, frames, make_store
-from writeoff_analytics.errors import BatchError, HistoryError, LedgerError, PermissionDenied
+from writeoff_analytics.errors import (
+    BatchError,
+    HistoryError,
+    LedgerError,
+    PermissionDenied,
+    ReceiptsFolderError,
+)
 from writeoff_analytics.ledger.snapshot import replace_snapshot
+from writeoff_analytics.writeoffs import receipts as receipts_module
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts
 from writeoff_analytics.writeoffs.permissions import Config, Permission
@@ -65,7 +72,9 @@ def _in_child(db: Path, batch: Batch, folder: Path, crash_at: str | None = None)
 
 
 @pytest.mark.slow
-def test_receipt_numbers_stay_sequential_unique_and_are_never_reused(tmp_path: Path) -> None:
+def test_receipt_numbers_stay_sequential_unique_and_are_never_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "store.duckdb"
     folder = tmp_path / "receipts"
     ledger = make_store(db)
@@ -126,12 +135,22 @@ def test_receipt_numbers_stay_sequential_unique_and_are_never_reused(tmp_path: P
     replace_snapshot(ledger, frames(), source="the extract again")
     assert commit(_batch(ledger, {"C4": "1.00"})) == "WO-000010"
 
-    # files that cannot be written: the receipt is in the store and keeps its number
+    # a folder that cannot be written is refused before the store commits: no number taken
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the folder should be", encoding="utf-8")
-    with pytest.raises(LedgerError, match="WO-000011 is committed in the store"):
+    with pytest.raises(ReceiptsFolderError, match="nothing was committed"):
         commit(_batch(ledger, {"C4": "1.00"}), receipts_dir=blocked)
     blocked.unlink()
+    assert _numbers(ledger) == [f"WO-{i:06d}" for i in range(1, 11)]
+
+    # files failing after the commit: the receipt is in the store and keeps its number
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(receipts_module, "atomic_write", refuse)
+        with pytest.raises(LedgerError, match="WO-000011 is committed in the store"):
+            commit(_batch(ledger, {"C4": "1.00"}), receipts_dir=blocked)
     assert repair_receipts(ledger) == ("WO-000011",)
 
     # many more: a commit of one cent each round, every third one reversed, some repeated

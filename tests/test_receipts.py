@@ -24,10 +24,11 @@ from tests.batch_support import (
     with_receipt_rows,
     writeoff_totals,
 )
-from writeoff_analytics.errors import BatchError, LedgerError
+from writeoff_analytics.errors import BatchError, LedgerError, ReceiptsFolderError
 from writeoff_analytics.export.profile import profile_from_dict
 from writeoff_analytics.ledger.snapshot import rederive, replace_snapshot
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs import receipts as receipts_module
 from writeoff_analytics.writeoffs.audit import audit_log
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.permissions import Config, Permission
@@ -256,16 +257,33 @@ def test_repair_finishes_pending_files_without_a_retry(tmp_path):
     assert audit_log(ledger).filter(pl.col("action") == "REPAIR").get_column("user_name").to_list() == ["ops"]
 
 
-def test_unwritable_receipts_folder_keeps_the_receipt_pending_and_says_so(tmp_path):
+def test_unwritable_receipts_folder_is_refused_before_anything_is_committed(tmp_path):
+    # Issue 16: the folder is checked before the store commits (it used to commit PENDING).
     ledger = make_store()
     blocker = tmp_path / "receipts"
     blocker.write_text("a file where the folder should be", encoding="utf-8")
-    with pytest.raises(LedgerError, match="WO-000001 is committed in the store but its files could not be written"):
+    with pytest.raises(ReceiptsFolderError, match="receipts folder .*receipts cannot be written") as err:
         commit_batch(ledger, _batch(ledger), user="ana", receipts_dir=blocker, config=CONFIG)
-    assert get_receipt(ledger, "WO-000001").files_state == "PENDING"
+    assert err.value.folder == str(blocker)
+    assert count_rows(ledger, "receipts") == 0 and count_rows(ledger, "writeoff_lines") == 0
     blocker.unlink()
+    assert commit_batch(ledger, _batch(ledger), user="ana", receipts_dir=blocker, config=CONFIG).receipt_no == "WO-000001"
+
+
+def test_a_folder_failing_after_the_commit_keeps_the_receipt_pending_and_says_so(tmp_path, monkeypatch):
+    ledger = make_store()
+    folder = tmp_path / "receipts"
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(receipts_module, "atomic_write", refuse)
+    with pytest.raises(LedgerError, match="WO-000001 is committed in the store but its files could not be written"):
+        commit_batch(ledger, _batch(ledger), user="ana", receipts_dir=folder, config=CONFIG)
+    assert get_receipt(ledger, "WO-000001").files_state == "PENDING"
+    monkeypatch.undo()
     assert repair_receipts(ledger) == ("WO-000001",)
-    assert (blocker / "WO-000001.csv").is_file()
+    assert (folder / "WO-000001.csv").is_file()
 
 
 def test_two_processes_committing_overlapping_batches_one_wins(tmp_path):

@@ -163,6 +163,34 @@ class HistoryError(WriteoffError):
     """An unknown receipt, or a reversal that cannot be made."""
 
 
+class ReceiptMismatchError(HistoryError):
+    """A receipt's files or its lines in the store no longer match what the receipt recorded.
+
+    ``file`` is the first file (or ``writeoff_lines``) that disagrees; ``problems`` every line.
+    """
+
+    def __init__(self, receipt_no: str, file: str, problems: Sequence[str]) -> None:
+        self.receipt_no = receipt_no
+        self.file = file
+        self.problems = tuple(problems)
+        super().__init__(
+            f"receipt {receipt_no} refused: {'; '.join(self.problems)}. Nothing was done; restore "
+            "the file or the store from a backup (writeoff verify lists every mismatch)."
+        )
+
+
+class ReceiptsFolderError(WriteoffError):
+    """A receipts folder that cannot be written; checked before anything is committed."""
+
+    def __init__(self, folder: str, reason: str) -> None:
+        self.folder = folder
+        self.reason = reason
+        super().__init__(
+            f"receipts folder {folder} cannot be written ({reason}); nothing was committed. "
+            "Fix the folder or pass another --receipts-dir."
+        )
+
+
 class ImportError835(WriteoffError):
     """An X12 835 file that cannot be read at all."""
 

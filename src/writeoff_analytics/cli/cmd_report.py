@@ -121,6 +121,17 @@ def _build(args: argparse.Namespace) -> Report:
     ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()
     if args.receipt is not None:
+        from writeoff_analytics.errors import HistoryError
+        from writeoff_analytics.writeoffs.permissions import current_user
+        from writeoff_analytics.writeoffs.receipts import get_receipt
+        from writeoff_analytics.writeoffs.verify import require_intact
+
+        try:
+            get_receipt(ledger, args.receipt)
+        except HistoryError:
+            return reporting.report_receipt(ledger, args.receipt)  # its own unknown-receipt message
+        # Issue 16: a changed file or store refuses (naming it); a missing file is rebuilt.
+        require_intact(ledger, args.receipt, user=current_user())
         return reporting.report_receipt(ledger, args.receipt)
     if args.history:
         try:

@@ -1,21 +1,24 @@
 """The one Excel writer: a summary sheet, then one sheet per table, money as numbers.
 
 Money cells are numbers with a currency format (``$#,##0.00;-$#,##0.00``), so a
-spreadsheet sums them; dates are dates. The workbook is built in memory and returned as
-bytes (the caller writes it atomically).
+spreadsheet sums them; dates are dates. Every text cell is written with ``write_string``,
+never ``write``: an id such as ``=HYPERLINK(...)`` stays inert text, never a live formula
+(issue 16; the workbook also turns xlsxwriter's ``strings_to_formulas`` and
+``strings_to_urls`` off). The workbook is built in memory and returned as bytes (the caller
+writes it atomically).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 if TYPE_CHECKING:
-    from decimal import Decimal
+    import polars as pl
 
 #: The number format of money cells.
 MONEY_FORMAT = "$#,##0.00;-$#,##0.00"
@@ -50,6 +53,7 @@ def xlsx_bytes(
     Examples
     --------
     >>> from decimal import Decimal
+    >>> import polars as pl
     >>> data = xlsx_bytes("T", [("Total", "$1.00")], Decimal("1.00"),
     ...                   [Sheet("Lines", pl.DataFrame({"amount": [Decimal("1.00")]}), ("amount",))])
     >>> data[:2]
@@ -58,11 +62,14 @@ def xlsx_bytes(
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    # Text is text: no string a cell holds becomes a formula or a link (issue 16).
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     bold = wb.add_format({"bold": True})
     money_fmt = wb.add_format({"num_format": MONEY_FORMAT})
     summary = wb.add_worksheet(SUMMARY_SHEET)
-    summary.write(0, 0, title, wb.add_format({"bold": True, "font_size": 14}))
+    summary.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 14}))
     for i, (label, text) in enumerate(facts, start=2):
         summary.write_string(i, 0, label, bold)
         summary.write_string(i, 1, text)
@@ -87,13 +94,40 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def _write_sheet(wb: Any, name: str, frame: pl.DataFrame, money: Sequence[str]) -> None:
-    formats: Any = {c: MONEY_FORMAT for c in money if c in frame.columns}
-    if frame.is_empty():
-        ws = wb.add_worksheet(name)
-        for j, c in enumerate(frame.columns):
-            ws.write_string(0, j, c)
-        return
-    frame.write_excel(
-        workbook=wb, worksheet=name, column_formats=formats or None,
-        dtype_formats={pl.Date: "yyyy-mm-dd"}, autofit=True, table_style=None,
-    )
+    """One table: a bold header row, then each cell by its type (text always ``write_string``)."""
+    ws = wb.add_worksheet(name)
+    bold = wb.add_format({"bold": True})
+    money_fmt = wb.add_format({"num_format": MONEY_FORMAT})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    widths = [len(c) for c in frame.columns]
+    for j, column in enumerate(frame.columns):
+        ws.write_string(0, j, column, bold)
+    for j, column in enumerate(frame.columns):
+        is_money = column in money
+        for i, value in enumerate(frame.get_column(column).to_list(), start=1):
+            shown = _write_cell(ws, i, j, value, money_fmt if is_money else None, date_fmt, time_fmt)
+            widths[j] = max(widths[j], shown)
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, min(width + 2, 60))
+
+
+def _write_cell(ws: Any, row: int, col: int, value: Any, money_fmt: Any, date_fmt: Any, time_fmt: Any) -> int:
+    """Write one cell; return the width its text needs. Only numbers and dates are typed."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        ws.write_boolean(row, col, value)
+        return 5
+    if isinstance(value, Decimal | int | float):
+        ws.write_number(row, col, value, money_fmt)
+        return len(str(value)) + (4 if money_fmt is not None else 0)
+    if isinstance(value, dt.datetime):
+        ws.write_datetime(row, col, value, time_fmt)
+        return 19
+    if isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), date_fmt)
+        return 10
+    text = str(value)
+    ws.write_string(row, col, text)  # issue 16: never write(): "=..." stays text
+    return len(text)

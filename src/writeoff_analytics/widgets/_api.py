@@ -21,6 +21,7 @@ from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
 from writeoff_analytics.writeoffs.permissions import Config, load_config
 from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch
+from writeoff_analytics.writeoffs.verify import require_intact
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -141,6 +142,7 @@ def export_batch(
 def receipt_report(ledger: Ledger, receipt_no: str, path: Path) -> Path:
     """Write the receipt report as HTML (``report_receipt``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    require_intact(ledger, receipt_no, user=permissions.current_user())  # issue 16: refuse a changed receipt
     return report_receipt(ledger, receipt_no).to_html(path)
 
 

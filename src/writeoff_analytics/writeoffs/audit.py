@@ -3,12 +3,27 @@
 Events are only ever inserted (there is no function that changes or removes one). An event
 written inside a store transaction commits or rolls back with it; one written outside is
 committed at once, so a refusal is recorded even though nothing else changed.
+
+Hash chain (issue 16): each event carries ``prev_sha256``, the ``event_sha256`` of the event
+before it, and its own ``event_sha256``: the SHA-256 of :func:`canonical_event` (the fields of
+:data:`HASHED_FIELDS` as compact JSON with sorted keys, the time as ISO 8601 with
+microseconds). ``store_meta.audit_head`` names the newest event and its hash, so removing
+the newest events shows as well as editing or removing one in the middle
+(``writeoffs/verify.py`` checks both; outside a transaction the head is written just after
+its event, so after a crash between the two it may lag, never lead). Events written before the chain existed carry no
+hash: the chain starts at the first hashed event (whose ``prev_sha256`` is NULL). The
+chain detects edits made with other tools (a SQL client, a text editor on an export); it is
+not a signature: whoever can write the store file can recompute it (docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from writeoff_analytics import queries
 
@@ -63,16 +78,53 @@ def record_event(
         Why (a refusal's message: ids and amounts, no names).
     """
     with ledger.connect() as con:
-        (row,) = queries.run(
-            con,
-            "insert_audit_event",
-            user_name=user,
-            action=action.value,
-            outcome=outcome.value,
-            receipt_no=receipt_no,
-            detail=detail,
-        )
+        # The store's lock is held: nothing else appends between reading the head and inserting.
+        head = queries.run(con, "select_audit_head")
+        event: dict[str, Any] = {
+            "event_id": int(head[0][0]) + 1 if head else 1,
+            "occurred_at": dt.datetime.now(),
+            "user_name": user,
+            "action": action.value,
+            "outcome": outcome.value,
+            "receipt_no": receipt_no,
+            "detail": detail,
+            "prev_sha256": head[0][1] if head else None,
+        }
+        event["event_sha256"] = event_sha256(event)
+        (row,) = queries.run(con, "insert_audit_event", **event)
+        queries.run(con, "upsert_audit_head", head=f"{event['event_id']} {event['event_sha256']}")
     return int(row[0])
+
+
+#: The fields an event's hash covers, in the order :func:`canonical_event` writes them.
+HASHED_FIELDS = ("event_id", "occurred_at", "user_name", "action", "outcome", "receipt_no", "detail", "prev_sha256")
+
+
+def canonical_event(event: Mapping[str, Any]) -> bytes:
+    """The bytes an event's SHA-256 is computed over: :data:`HASHED_FIELDS` as compact sorted JSON.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> canonical_event({"event_id": 1, "occurred_at": dt.datetime(2026, 1, 2, 3, 4, 5), "user_name": "ana",
+    ...                  "action": "COMMIT", "outcome": "DONE", "receipt_no": None, "detail": None,
+    ...                  "prev_sha256": None})[:64]
+    b'{"action":"COMMIT","detail":null,"event_id":1,"occurred_at":"202'
+    """
+    fields: dict[str, Any] = {}
+    for name in HASHED_FIELDS:
+        value = event[name]
+        if isinstance(value, dt.datetime):
+            value = value.isoformat(timespec="microseconds")
+        elif name == "event_id":
+            value = int(value)
+        fields[name] = value
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def event_sha256(event: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of one event's :func:`canonical_event` bytes."""
+    return hashlib.sha256(canonical_event(event)).hexdigest()
 
 
 def audit_log(ledger: Ledger) -> pl.DataFrame:

@@ -2,6 +2,11 @@
 
 History is append-only: a reversal is a new receipt (``reversal_of`` links it) whose lines
 are positive and name the lines they reverse; nothing is deleted, and balances come back.
+
+Before a receipt is shown or reversed its files and lines are checked against the store
+(``writeoffs/verify.py``, issue 16): a mismatch refuses naming the file, a missing file is
+rebuilt and the rebuild audited; the listing shows ``MISMATCH`` (or ``MISSING``) instead of
+``WRITTEN`` for a receipt that does not agree.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from writeoff_analytics.money import PL_MONEY
 from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.writeoffs.permissions import Permission
 from writeoff_analytics.writeoffs.receipts import (
+    WRITTEN,
     Receipt,
     ReceiptDraft,
     get_receipt,
@@ -29,6 +35,7 @@ from writeoff_analytics.writeoffs.receipts import (
     record_receipt,
     repair_receipts,
 )
+from writeoff_analytics.writeoffs.verify import receipt_state, require_intact
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
@@ -72,7 +79,9 @@ def search_receipts(
     """Receipts by number and/or creation date range (inclusive), in number order.
 
     Columns: ``receipt_no created_at preparer approver balance_type reason_code reason_text
-    line_count total_amount reversal_of files_state``.
+    line_count total_amount reversal_of files_state``; ``files_state`` is ``MISMATCH`` for a
+    receipt whose files or lines do not agree with the store (``MISSING`` for a missing file
+    that could not be rebuilt; one that could is rebuilt and audited).
 
     Raises
     ------
@@ -94,7 +103,11 @@ def search_receipts(
         )
     if receipt_no is not None and found.is_empty():
         get_receipt(ledger, receipt_no)  # raises the unknown-receipt error
-    return found
+    states = [
+        state if state != WRITTEN else receipt_state(ledger, number, user=user)
+        for number, state in found.select("receipt_no", "files_state").rows()
+    ]
+    return found.with_columns(pl.Series("files_state", states, dtype=pl.String))
 
 
 def show_receipt(ledger: Ledger, receipt_no: str, *, user: str, config: Config) -> ReceiptDetail:
@@ -106,11 +119,13 @@ def show_receipt(ledger: Ledger, receipt_no: str, *, user: str, config: Config) 
         If ``user`` lacks ``mass_write_off_history``.
     HistoryError
         If the receipt is unknown.
+    ReceiptMismatchError
+        If its files or lines no longer match the store (a missing file is rebuilt instead).
     """
     receipt_no = normalize_receipt_no(receipt_no)
     _require(ledger, config, user, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
     repair_receipts(ledger, user=user)
-    receipt = get_receipt(ledger, receipt_no)
+    receipt = require_intact(ledger, receipt_no, user=user)
     return ReceiptDetail(receipt=receipt, lines=receipt_lines(ledger, receipt_no))
 
 
@@ -153,6 +168,8 @@ def reverse_receipt(
     HistoryError
         If the receipt is unknown or is itself a reversal, a charge is not on it, a line
         was reversed already, or the reason is empty. Refusals are audited.
+    ReceiptMismatchError
+        If the receipt's files or lines no longer match the store (nothing is reversed).
     """
     receipt_no = normalize_receipt_no(receipt_no)
     _require(ledger, config, user, Permission.REVERSE_WRITE_OFF, "reverse write-offs", AuditAction.REVERSE)
@@ -170,6 +187,7 @@ def reverse_receipt(
                     "cannot be reversed: commit a new batch instead."
                 )
                 raise HistoryError(msg)
+            require_intact(ledger, receipt_no, user=user)  # issue 16: refuse a receipt that was changed
             lines = receipt_lines(ledger, receipt_no)
             chosen = _choose_lines(receipt_no, lines, charge_ids)
             ids = chosen.get_column("charge_id").to_list()

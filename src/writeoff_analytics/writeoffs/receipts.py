@@ -12,7 +12,14 @@ Crash protocol (a commit either happens whole or not at all, and is never done t
 
 A crash before step 2 commits leaves nothing; after it, the receipt is in the store and
 :func:`repair_receipts` (run by every later commit, reversal and history view) rewrites its
-files from the store. Committing the same batch again returns the same receipt.
+files from the store. Committing the same batch again returns the same receipt; re-running
+the commit after such a crash (its search now finds nothing, the lines being written off)
+finishes the interrupted receipt and returns it. The receipts folder is checked writable
+before step 2, and a folder that became unwritable later holds back only its own receipts.
+
+Tamper evidence (issue 16): step 2 also records the manifest's SHA-256 and the SHA-256 of
+the lines (:func:`lines_sha256`) beside their count and total; ``writeoffs/verify.py``
+compares files and lines with them.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,12 +42,18 @@ from writeoff_analytics import queries
 from writeoff_analytics._atomic import atomic_write
 from writeoff_analytics._faults import CRASH_ENV as CRASH_ENV  # re-exported: the crash tests' name
 from writeoff_analytics._faults import crash_point
-from writeoff_analytics.errors import BatchError, HistoryError, LedgerError, PermissionDenied
-from writeoff_analytics.export.csv import WRITEOFF_REASON
+from writeoff_analytics.errors import (
+    BatchError,
+    HistoryError,
+    LedgerError,
+    PermissionDenied,
+    ReceiptsFolderError,
+)
 from writeoff_analytics.export.profile import ExportProfile, profile_from_dict
 from writeoff_analytics.money import CENT, PL_MONEY
 from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.writeoffs.permissions import current_user
+from writeoff_analytics.writeoffs.receipt_csv import render_receipt_csv
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
@@ -107,6 +121,9 @@ class Receipt:
     files_state: str
     files_dir: Path
     export_profile: ExportProfile = field(repr=False)
+    #: The manifest's SHA-256 and the lines' (:func:`lines_sha256`); None on receipts made before issue 16.
+    json_sha256: str | None = None
+    lines_sha256: str | None = None
 
     @property
     def csv_path(self) -> Path:
@@ -170,7 +187,13 @@ class Receipt:
             export_profile=profile_from_dict(
                 json.loads(row["export_profile_json"]), source="stored export profile"
             ),
+            json_sha256=row.get("json_sha256"),
+            lines_sha256=row.get("lines_sha256"),
         )
+
+    def manifest_bytes(self) -> bytes:
+        """The JSON manifest file's bytes, exactly as written."""
+        return (json.dumps(self.manifest(), indent=2) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -295,6 +318,10 @@ def commit_batch(
     key = batch.batch_key
     try:
         if batch.line_count == 0:
+            config.require_commit(user, approver, batch.total)  # a retry needs the same permission
+            finished = _finish_interrupted(ledger, batch, user)
+            if finished is not None:
+                return finished
             msg = "the batch holds no lines: nothing to write off (select lines or change the criteria)."
             raise BatchError(msg)
         config.require_commit(user, approver, batch.total)
@@ -355,6 +382,82 @@ def commit_batch(
         )
 
 
+def _finish_interrupted(ledger: Ledger, batch: Batch, user: str) -> Receipt | None:
+    """The receipt of this same commit interrupted after the store committed, its files finished.
+
+    Re-running a commit after such a crash searches again and finds nothing (its lines are
+    written off); the PENDING receipt of the same preparer, criteria, reason and as-of date
+    is the commit being retried.
+    """
+    with ledger.connect() as con:
+        rows = queries.run(
+            con,
+            "select_interrupted_receipt",
+            preparer=user,
+            criteria_json=json.dumps(batch.criteria.to_dict(), sort_keys=True),
+            reason_code=batch.reason.value,
+            as_of=batch.as_of,
+        )
+        if not rows:
+            return None
+        receipt_no = str(rows[0][0])
+        repair_receipts(ledger, user=user)
+        receipt = get_receipt(ledger, receipt_no)
+        if receipt.files_state != WRITTEN:
+            msg = (
+                f"receipt {receipt_no} (this commit, interrupted after the store committed) could "
+                f"not be finished: its folder {receipt.files_dir} cannot be written; fix it and run again."
+            )
+            raise LedgerError(msg)
+        record_event(
+            ledger,
+            user=user,
+            action=AuditAction.COMMIT,
+            outcome=AuditOutcome.REPEATED,
+            receipt_no=receipt_no,
+            detail="the commit was run again after an interruption; its receipt files were finished",
+        )
+        return receipt
+
+
+def check_folder_writable(folder: str | os.PathLike[str]) -> None:
+    """Refuse a receipts folder that cannot be created or written (before anything is committed).
+
+    Raises
+    ------
+    ReceiptsFolderError
+        If the folder cannot be made, or a file cannot be created in it.
+    """
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".writeoff-probe.", suffix=".tmp", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReceiptsFolderError(str(path), exc.strerror or type(exc).__name__) from None
+
+
+#: The columns of ``writeoff_lines`` a receipt's :func:`lines_sha256` covers, in this order.
+HASHED_LINE_COLUMNS = (
+    "receipt_no", "line_no", "transaction_id", "charge_id", "encounter_id", "patient_id", "group_key",
+    "bucket", "payer_id", "amount", "balance_before", "posted_date", "reverses_transaction_id",
+)
+
+
+def lines_sha256(lines: pl.DataFrame) -> str:
+    """The SHA-256 of a receipt's stored lines (``select_receipt_lines``), one JSON array a line.
+
+    Values are written as text (amounts with their two decimals, dates ISO), so the hash only
+    changes when a line does.
+    """
+    digest = hashlib.sha256()
+    for row in lines.select(list(HASHED_LINE_COLUMNS)).iter_rows():
+        values = [None if v is None else str(v) for v in row]
+        digest.update(json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
 def record_receipt(
     ledger: Ledger,
     draft: ReceiptDraft,
@@ -383,6 +486,11 @@ def record_receipt(
     """
     folder = Path(receipts_dir).resolve()
     action = AuditAction.REVERSE if draft.reversal_of else AuditAction.COMMIT
+    try:
+        check_folder_writable(folder)  # issue 16: refuse before the store commits, not after
+    except ReceiptsFolderError as exc:
+        record_event(ledger, user=draft.preparer, action=action, outcome=AuditOutcome.REFUSED, detail=str(exc))
+        raise
     today = dt.date.today()
     created_at = dt.datetime.now().replace(microsecond=0)
     fingerprint = ledger.fingerprint() or ""
@@ -406,7 +514,7 @@ def record_receipt(
         queries.run(con, "apply_writeoff_lines", receipt_no=receipt_no)
         stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
         texts = {name: getattr(draft, name) for name in _TEXT_FIELDS}
-        csv_bytes = _render_receipt_csv(profile, receipt_no, texts, stored_lines)
+        csv_bytes = render_receipt_csv(profile, receipt_no, texts, stored_lines)
         queries.run(
             con,
             "insert_receipt",
@@ -431,6 +539,13 @@ def record_receipt(
             files_dir=str(folder),
             export_profile_json=json.dumps(profile.to_dict(), sort_keys=True),
         )
+        queries.run(
+            con,
+            "update_receipt_seals",
+            receipt_no=receipt_no,
+            json_sha256=hashlib.sha256(get_receipt(ledger, receipt_no).manifest_bytes()).hexdigest(),
+            lines_sha256=lines_sha256(stored_lines),
+        )
         record_event(
             ledger,
             user=draft.preparer,
@@ -453,22 +568,33 @@ def repair_receipts(ledger: Ledger, *, user: str | None = None) -> tuple[str, ..
     them, and the receipt is marked written. Every commit, reversal and history view runs
     this first.
 
+    A receipt whose folder cannot be written (gone, read-only) is skipped and stays PENDING:
+    the skip is audited (``REPAIR``, ``REFUSED``, naming the folder) and the other receipts
+    are finished all the same; ``history`` lists it as PENDING and ``writeoff verify``
+    reports it until its folder is fixed.
+
     Returns
     -------
     tuple[str, ...]
         The receipt numbers finished.
-
-    Raises
-    ------
-    LedgerError
-        If a receipt's files cannot be written (the folder is gone or read-only).
     """
     done = []
     with ledger.connect() as con:
         if not ledger.is_loaded():
             return ()
         for (receipt_no,) in queries.run(con, "select_pending_receipts"):
-            _write_files(ledger, str(receipt_no))
+            try:
+                _write_files(ledger, str(receipt_no))
+            except LedgerError as exc:  # issue 16: one bad folder never blocks the others
+                record_event(
+                    ledger,
+                    user=user or current_user(),
+                    action=AuditAction.REPAIR,
+                    outcome=AuditOutcome.REFUSED,
+                    receipt_no=str(receipt_no),
+                    detail=str(exc),
+                )
+                continue
             record_event(
                 ledger,
                 user=user or current_user(),
@@ -481,12 +607,28 @@ def repair_receipts(ledger: Ledger, *, user: str | None = None) -> tuple[str, ..
     return tuple(done)
 
 
+def receipt_csv_bytes(receipt: Receipt, stored_lines: pl.DataFrame) -> bytes:
+    """The receipt CSV as the store rebuilds it from ``stored_lines`` (``select_receipt_lines``)."""
+    texts = {name: getattr(receipt, name) for name in _TEXT_FIELDS}
+    return render_receipt_csv(receipt.export_profile, receipt.receipt_no, texts, stored_lines)
+
+
+def write_receipt_files(ledger: Ledger, receipt_no: str) -> Receipt:
+    """Write a receipt's CSV and JSON from the store (byte for byte) and mark it WRITTEN.
+
+    Raises
+    ------
+    LedgerError
+        If the CSV rebuilt from the store does not match its recorded SHA-256, or the folder
+        cannot be written.
+    """
+    return _write_files(ledger, normalize_receipt_no(receipt_no))
+
+
 def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
     with ledger.connect() as con:
         receipt = get_receipt(ledger, receipt_no)
-        stored_lines = queries.frame(con, "select_receipt_lines", receipt_no=receipt_no)
-        texts = {name: getattr(receipt, name) for name in _TEXT_FIELDS}
-        csv_bytes = _render_receipt_csv(receipt.export_profile, receipt_no, texts, stored_lines)
+        csv_bytes = receipt_csv_bytes(receipt, queries.frame(con, "select_receipt_lines", receipt_no=receipt_no))
         if hashlib.sha256(csv_bytes).hexdigest() != receipt.csv_sha256:
             msg = (
                 f"receipt {receipt_no}: the CSV rebuilt from the store does not match its recorded "
@@ -504,7 +646,7 @@ def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
                 crash_point("during_csv")
                 fh.write(csv_bytes[half:])  # type: ignore[arg-type]  # binary mode
             crash_point("between_files")
-            manifest = (json.dumps(receipt.manifest(), indent=2) + "\n").encode("utf-8")
+            manifest = receipt.manifest_bytes()
             with atomic_write(receipt.json_path, "wb") as fh:
                 fh.write(manifest[: len(manifest) // 2])  # type: ignore[arg-type]  # binary mode
                 fh.flush()
@@ -520,54 +662,6 @@ def _write_files(ledger: Ledger, receipt_no: str) -> Receipt:
         crash_point("after_files")
         queries.run(con, "update_receipt_written", receipt_no=receipt_no)
     return get_receipt(ledger, receipt_no)
-
-
-def _csv_columns(
-    receipt_no: str, texts: Mapping[str, str | None], lines: pl.DataFrame
-) -> dict[str, list[Any]]:
-    """The receipt CSV's fields, column by column, from the stored lines (in line order)."""
-    # LEDGER_FORMAT.md transactions layout: amount is the signed change of the bucket;
-    # reference = the receipt number, so a later extract holding these rows is recognised.
-    height = lines.height
-
-    def col(name: str) -> list[Any]:
-        return lines.get_column(name).to_list()
-
-    def same(value: Any) -> list[Any]:
-        return [value] * height
-
-    bucket = col("bucket")
-    return {
-        "transaction_id": col("transaction_id"),
-        "charge_id": col("charge_id"),
-        "posted_date": col("posted_date"),
-        "type": [f"{b}_ADJUSTMENT" for b in bucket],
-        "responsibility": bucket,
-        "payer_id": col("payer_id"),
-        "amount": [Decimal(a).quantize(CENT) for a in col("amount")],
-        "group_code": same(None),
-        "reason_code": same(None),  # LEDGER_FORMAT.md: a posting's CARC; a write-off has none
-        "reference": same(receipt_no),
-        WRITEOFF_REASON: same(texts["reason_code"]),  # export/csv.py: the write-off's reason
-        "adjustment_code": same(texts["adjustment_code"]),
-        "claim_status": same(texts["claim_status"]),
-        "receipt_no": same(receipt_no),
-        "line_no": [int(n) for n in col("line_no")],
-        "encounter_id": col("encounter_id"),
-        "patient_id": col("patient_id"),
-        "group_key": col("group_key"),
-        "reason_text": same(texts["reason_text"]),
-        "note": same(texts["note"]),
-        "determination_reference": same(texts["determination_reference"]),
-        "reverses_transaction_id": col("reverses_transaction_id"),
-        "reversal_of": same(texts["reversal_of"]),
-    }
-
-
-def _render_receipt_csv(
-    profile: ExportProfile, receipt_no: str, texts: Mapping[str, str | None], lines: pl.DataFrame
-) -> bytes:
-    return profile.render_columns(_csv_columns(receipt_no, texts, lines), lines.height)
 
 
 def _stale_lines(con: Any, lines: pl.DataFrame) -> list[str]:
