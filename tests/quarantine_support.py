@@ -5,13 +5,16 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from writeoff_analytics.candidates import find_candidates
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.ledger.controls import LoadGuard
 from writeoff_analytics.ledger.load import load_extract
-from writeoff_analytics.ledger.snapshot import ImportReport
-from writeoff_analytics.ledger.store import Ledger
+
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.snapshot import ImportReport
+    from writeoff_analytics.ledger.store import Ledger
 
 SMALL = Path(__file__).parent / "data" / "small"
 #: The patient balances tests/data/small gives its candidate charges (C3, C4: zero).

@@ -10,7 +10,14 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.quarantine_support import SMALL, SMALL_PATIENT, extract, load, patient_lines, replace_line
+from tests.quarantine_support import (
+    SMALL,
+    SMALL_PATIENT,
+    extract,
+    load,
+    patient_lines,
+    replace_line,
+)
 from writeoff_analytics.candidates import find_candidates
 from writeoff_analytics.criteria.model import Criteria
 from writeoff_analytics.ledger.quarantine import quarantined_charges
