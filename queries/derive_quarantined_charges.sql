@@ -8,7 +8,10 @@ rejected_rows AS (
     SELECT
         r.table_name,
         r.row_number,
-        string_agg(DISTINCT coalesce(r.column_name || ': ', '') || r.reason, '; ') AS problems,
+        string_agg(
+            DISTINCT coalesce(r.column_name || ': ', '') || r.reason, '; '
+            ORDER BY coalesce(r.column_name || ': ', '') || r.reason
+        ) AS problems,
         trim(json_extract_string(any_value(r.record_json), '$.charge_id')) AS charge_id,
         trim(json_extract_string(any_value(r.record_json), '$.encounter_id')) AS encounter_id
     FROM rejects AS r

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.quarantine_support import SMALL_PATIENT, extract, load, patient_lines, replace_line
+from tests.quarantine_support import SMALL, SMALL_PATIENT, extract, load, patient_lines, replace_line
 from writeoff_analytics.ledger.quarantine import describe_held, quarantined_charges
 from writeoff_analytics.ledger.store import Ledger
 
@@ -202,3 +202,14 @@ def test_the_mass_write_off_screen_says_which_charges_are_held_back(tmp_path, mo
     clean = Ledger(":memory:")
     load(clean, extract(tmp_path, "clean"))
     assert MassWriteOff(clean, user="ana", receipts_dir=tmp_path / "r2").held_box.value == ""
+
+
+def test_a_payment_row_with_a_field_too_many_quarantines_its_charge(tmp_path, engine):
+    # An unquoted thousands comma: the row has 11 fields for 10 columns and is rejected whole.
+    text = (SMALL / "transactions.csv").read_text(encoding="utf-8")
+    folder = extract(tmp_path, transactions=replace_line(text, "T8,", "T8,C2,2026-03-01,PATIENT_PAYMENT,PATIENT,,-1,020.00,,,CASH1"))
+    ledger = Ledger(":memory:")
+    report = load(ledger, folder)
+    assert report.quarantined == 1
+    assert quarantined_charges(ledger)["charge_id"].to_list() == ["C2"]
+    assert "C2" not in patient_lines(ledger, engine)
