@@ -10,7 +10,17 @@ FROM (
         coalesce(sum(w.amount) FILTER (WHERE w.bucket = 'INSURANCE'), 0) AS insurance_delta,
         coalesce(sum(w.amount) FILTER (WHERE w.bucket = 'PATIENT'), 0) AS patient_delta
     FROM writeoff_lines AS w
+    JOIN charges AS wc
+      ON wc.charge_id = w.charge_id
+    JOIN encounters AS we
+      ON we.encounter_id = wc.encounter_id
     WHERE w.receipt_no = $receipt_no
+      -- derive_charge_balances (issue 14): only a line made on this charge (or of unknown identity)
+      AND (w.charge_amount IS NULL
+           OR (w.encounter_id = wc.encounter_id
+               AND w.charge_date_of_service = we.date_of_service
+               AND w.charge_procedure_code IS NOT DISTINCT FROM wc.procedure_code
+               AND w.charge_amount = wc.charge_amount))
       -- derive_charge_balances: rows the extract already holds (same reference and charge) count once
       AND NOT EXISTS (
           SELECT 1

@@ -92,8 +92,29 @@ CREATE TABLE IF NOT EXISTS writeoff_lines (
     balance_before DECIMAL(18,2) NOT NULL,
     posted_date DATE NOT NULL,
     reverses_transaction_id VARCHAR,
+    -- issue 14: the charge a line was made on (with encounter_id above), filled at commit from
+    -- the loaded charge; a reversal line copies the line it reverses. NULL = unknown (a store
+    -- older than issue 14): such a line is matched to a new extract's charge by id alone.
+    charge_date_of_service DATE,
+    charge_procedure_code VARCHAR,
+    charge_amount DECIMAL(18,2),
     PRIMARY KEY (receipt_no, line_no)
 );
+-- Stores made before issue 14 get the identity columns empty (see above).
+ALTER TABLE writeoff_lines ADD COLUMN IF NOT EXISTS charge_date_of_service DATE;
+ALTER TABLE writeoff_lines ADD COLUMN IF NOT EXISTS charge_procedure_code VARCHAR;
+ALTER TABLE writeoff_lines ADD COLUMN IF NOT EXISTS charge_amount DECIMAL(18,2);
+
+-- issue 14: charges held out of every candidate search until a clean load, with why
+-- (ledger/quarantine.py; derived by derive_quarantined_charges.sql at each load).
+CREATE TABLE IF NOT EXISTS quarantined_charges (
+    charge_id VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    source_table VARCHAR NOT NULL,
+    source_row INTEGER
+);
+-- Balances derived before issue 14 lack the flag until the next load: none is held.
+ALTER TABLE IF EXISTS charge_balances ADD COLUMN IF NOT EXISTS quarantined BOOLEAN DEFAULT FALSE;
 
 -- Append-only: every commit, refusal and reversal, with who, when and which receipt.
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -1,18 +1,37 @@
--- derive_charge_balances: (re)builds charge_balances, one row per charge with its balances, current insurance payer and role, the financial class of each bucket's payer, and patient flags (LEDGER_FORMAT.md, "Derived quantities").
+-- derive_charge_balances: (re)builds charge_balances, one row per charge with its balances, current insurance payer and role, the financial class of each bucket's payer, patient flags and whether the charge is quarantined (LEDGER_FORMAT.md, "Derived quantities").
 -- params: (none)
 CREATE OR REPLACE TABLE charge_balances AS
 WITH
 -- Write-offs committed here whose rows are not (yet) in the extract: an extract that
 -- already carries a receipt's rows (same reference and charge) must not count them twice.
+-- issue 14: a line is netted only on the charge it was made on: its remembered identity
+-- (encounter, date of service, procedure, charge amount) must match the extract's charge, or be
+-- unknown (NULL: a line committed before issue 14 matches by id, as before). A line that does
+-- not match is not netted and its charge is quarantined (derive_quarantined_charges.sql;
+-- apply_writeoff_lines.sql applies the same test).
 unimported_writeoffs AS (
     SELECT w.charge_id, w.bucket, w.amount
     FROM writeoff_lines AS w
+    JOIN charges AS wc
+      ON wc.charge_id = w.charge_id
+    JOIN encounters AS we
+      ON we.encounter_id = wc.encounter_id
     WHERE NOT EXISTS (
         SELECT 1
         FROM transactions AS t
         WHERE t.reference = w.receipt_no
           AND t.charge_id = w.charge_id
     )
+      AND (w.charge_amount IS NULL
+           OR (w.encounter_id = wc.encounter_id
+               AND w.charge_date_of_service = we.date_of_service
+               AND w.charge_procedure_code IS NOT DISTINCT FROM wc.procedure_code
+               AND w.charge_amount = wc.charge_amount))
+),
+-- issue 14: the charges held out of every candidate search (one row each).
+held AS (
+    SELECT DISTINCT q.charge_id
+    FROM quarantined_charges AS q
 ),
 -- One pass over transactions for every per-charge figure (a charge's sums, its current
 -- insurance payer, its last patient payment, its not-responsible marks).
@@ -114,7 +133,8 @@ SELECT
     -- none. Stored here once; every query and engine reads these two columns.
     coalesce(bp.financial_class, 'SELF_PAY') AS patient_financial_class,
     coalesce(cp.financial_class, 'SELF_PAY') AS insurance_financial_class,
-    r.current_payer_role
+    r.current_payer_role,
+    h.charge_id IS NOT NULL AS quarantined
 FROM lines AS l
 LEFT JOIN payers AS bp
   ON bp.payer_id = l.billed_payer_id
@@ -123,4 +143,6 @@ LEFT JOIN payers AS cp
 LEFT JOIN coverage_roles AS r
   ON r.encounter_id = l.encounter_id
  AND r.payer_id = l.current_payer_id
+LEFT JOIN held AS h
+  ON h.charge_id = l.charge_id
 ORDER BY l.charge_id;

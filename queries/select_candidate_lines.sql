@@ -39,7 +39,9 @@ lines AS (
         b.deceased_date,
         b.financial_hardship
     FROM charge_balances AS b
-    WHERE (CAST($patient_ids AS VARCHAR[]) IS NULL OR list_contains($patient_ids, b.patient_id))
+    -- issue 14: a quarantined charge is held out of every search until a clean load.
+    WHERE NOT b.quarantined
+      AND (CAST($patient_ids AS VARCHAR[]) IS NULL OR list_contains($patient_ids, b.patient_id))
       AND (CAST($encounter_ids AS VARCHAR[]) IS NULL OR list_contains($encounter_ids, b.encounter_id))
 ),
 kept AS (

@@ -29,7 +29,7 @@ DATA = Path(__file__).parent / "data"
 SRC = str(Path(writeoff_analytics.__file__).resolve().parents[1])
 COMMANDS = (
     "demo", "demo-data", "load", "import-835", "import-synthea", "candidates", "commit",
-    "history", "reverse", "report", "spark-candidates", "verify",
+    "history", "reverse", "report", "spark-candidates", "quarantine", "verify",
 )
 
 
@@ -105,6 +105,9 @@ CASES: list[tuple[tuple[str, ...], str]] = [
     ((*COMMIT, "--config", "no-such.toml"), "config file no-such.toml: cannot be read"),
     (("history", "--db", "typo/x.duckdb"), "no ledger at typo/x.duckdb"),
     (("history", "--db", "file"), "argument --db: file is not a ledger store (not a DuckDB file)"),
+    (("quarantine", "--db", "typo/x.duckdb"), "no ledger at typo/x.duckdb"),
+    (("quarantine", "--db", "dir"), "dir is a folder"),
+    (("quarantine", *STORE, "--format", "xml"), "argument --format: invalid choice: 'xml'"),
     (("load", EXTRACT, "--db", "file"), "argument --db: file is not a ledger store (not a DuckDB file)"),
     (("history", *STORE, "--config", "no-such.toml"), "config file no-such.toml"),
     (("reverse", "--db", "new.duckdb", "--receipt", "1", "--reason", "x"), "no ledger at new.duckdb"),

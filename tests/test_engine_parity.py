@@ -180,3 +180,29 @@ def test_importing_the_package_imports_neither_pyspark_nor_sqlglot():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_both_engines_hold_out_the_same_quarantined_charges(data):
+    """issue 14: charges named by a rejected transactions row are in no engine's results."""
+    from tests.conftest import make_frames
+    from writeoff_analytics.errors import RowProblem
+    from writeoff_analytics.ledger.snapshot import replace_snapshot
+    from writeoff_analytics.ledger.store import Ledger
+
+    tables = data.draw(ledgers())
+    charge_ids = sorted({c["charge_id"] for c in tables.get("charges", [])})
+    held = data.draw(st.sets(st.sampled_from(charge_ids))) if charge_ids else set()
+    problems = [RowProblem("transactions", "transactions.csv", 1000 + i, "amount", "x", "is not money")
+                for i, _ in enumerate(sorted(held))]
+    records = {("transactions", 1000 + i): {"charge_id": cid} for i, cid in enumerate(sorted(held))}
+    ledger = Ledger(":memory:")
+    replace_snapshot(ledger, make_frames(**tables), source="test", problems=problems, records=records)
+    assert set(ledger.balances().filter(quarantined=True)["charge_id"].to_list()) == held
+    for _ in range(3):
+        criteria = data.draw(criteria_for(tables))
+        a = find_candidates(ledger, criteria, engine="duckdb")
+        b = find_candidates(ledger, criteria, engine="polars")
+        assert a.lines.equals(b.lines), (criteria, a.lines, b.lines)
+        assert not held & set(a.lines["charge_id"].to_list())

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_import_835,
         cmd_import_synthea,
         cmd_load,
+        cmd_quarantine,
         cmd_report,
         cmd_reverse,
         cmd_spark_candidates,
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     # One line per command module, in the order `writeoff --help` lists them.
     for module in (
         cmd_demo, cmd_demo_data, cmd_load, cmd_import_835, cmd_import_synthea, cmd_candidates,
-        cmd_commit, cmd_history, cmd_reverse, cmd_report, cmd_spark_candidates, cmd_verify,
+        cmd_commit, cmd_history, cmd_reverse, cmd_report, cmd_spark_candidates, cmd_quarantine, cmd_verify,
     ):
         module.register(sub)
     for command in sub.choices.values():

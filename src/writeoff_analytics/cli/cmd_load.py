@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     print("Control totals:")
     for control in report.controls:
         print(f"  {control.describe()}")
+    if report.quarantined:  # issue 14: held out of every candidate search until a clean load
+        print(f"{report.quarantined:,} charge(s) quarantined, held out of every candidate search "
+              f"until a clean load; list them: writeoff quarantine --db {args.db}")
     if not report.problems:
         print("No rows rejected.")
         return 0

@@ -61,7 +61,8 @@ def _search(balances: pl.DataFrame, criteria: Criteria, as_of: dt.date) -> pl.Da
     patient = criteria.balance_type is BalanceType.PATIENT
     billed = pl.col("billed_payer_id").is_not_null()
     nr = pl.col("not_responsible")
-    lf = balances.lazy()
+    # issue 14: a quarantined charge is held out of every search until a clean load.
+    lf = balances.lazy().filter(~pl.col("quarantined"))
     pre = [e for e in (_in("patient_id", criteria.patient_ids),
                        _in("encounter_id", criteria.encounter_ids)) if e is not None]
     if pre:

@@ -49,8 +49,8 @@ from writeoff_analytics.spark.read import PRACTICE
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-#: Store tables a Spark run starts empty (an extract has no committed write-offs here).
-_STORE_TABLES = ("writeoff_lines",)
+#: Store tables a Spark run starts empty (an extract has no committed write-offs or quarantine here).
+_STORE_TABLES = ("writeoff_lines", "quarantined_charges")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import polars as pl
 
 from writeoff_analytics import queries
 from writeoff_analytics.errors import LedgerError, RowProblem
+from writeoff_analytics.ledger.quarantine import derive_quarantine
 from writeoff_analytics.ledger.schema import TABLES, ColumnType, Table
 from writeoff_analytics.money import PL_MONEY
 
@@ -65,6 +66,8 @@ class ImportReport:
     problems: tuple[RowProblem, ...] = field(default=())
     #: The control totals of each table (loads of an extract; empty for other sources).
     controls: tuple[TableControl, ...] = field(default=())
+    #: How many charges are quarantined after this load (``ledger/quarantine.py``).
+    quarantined: int = 0
 
     @property
     def rejected_rows(self) -> int:
@@ -119,6 +122,7 @@ def replace_snapshot(
     files: Sequence[FileRecord] = (),
     problems: Sequence[RowProblem] = (),
     records: Mapping[tuple[str, int], Mapping[str, Any]] | None = None,
+    keep_quarantine: bool = False,
 ) -> ImportReport:
     """Replace the store's extract with ``frames`` and derive balances, all in one transaction.
 
@@ -136,6 +140,10 @@ def replace_snapshot(
         Every problem found; rows named there were left out of ``frames``.
     records
         The raw text of rejected rows by ``(table, row)``, kept so users can fix and reload.
+    keep_quarantine
+        Keep the quarantine earlier loads derived from their rejects: for an import that
+        adds to the snapshot (an 835), which is not a clean load. Otherwise the quarantine
+        is derived from this load alone (``ledger/quarantine.py``).
 
     Returns
     -------
@@ -155,7 +163,10 @@ def replace_snapshot(
         writer = SnapshotWriter(con, hash_frames=not files)
         for t in TABLES:
             writer.put(t, frames[t.name])
-        return writer.finish(source=source, files=files, problems=problems, records=records)
+        return writer.finish(
+            source=source, files=files, problems=problems, records=records,
+            keep_quarantine=keep_quarantine,
+        )
 
 
 class SnapshotWriter:
@@ -223,8 +234,12 @@ class SnapshotWriter:
         problems: Sequence[RowProblem] = (),
         records: Mapping[tuple[str, int], Mapping[str, Any]] | None = None,
         controls: Sequence[TableControl] = (),
+        keep_quarantine: bool = False,
     ) -> ImportReport:
         """Log the import, its control totals and rejects, derive the balances; return the report.
+
+        The quarantine is derived last, from the stored rejects and the new balances
+        (``keep_quarantine``: see :func:`replace_snapshot`).
 
         Raises
         ------
@@ -274,6 +289,7 @@ class SnapshotWriter:
             finally:
                 con.unregister("staged_controls")
         queries.run(con, "derive_charge_balances")
+        quarantined = derive_quarantine(con, keep_previous=keep_quarantine)
         return ImportReport(
             import_id=import_id,
             source=source,
@@ -282,6 +298,7 @@ class SnapshotWriter:
             row_counts=row_counts,
             problems=tuple(problems),
             controls=tuple(controls),
+            quarantined=quarantined,
         )
 
     def _frames_fingerprint(self) -> str:

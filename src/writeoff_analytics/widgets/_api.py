@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from writeoff_analytics.candidates import find_candidates, find_credit_balances
 from writeoff_analytics.ledger.load import load_extract
+from writeoff_analytics.ledger.quarantine import quarantined_charges
 from writeoff_analytics.reporting import report_candidates, report_receipt
 from writeoff_analytics.writeoffs import permissions
 from writeoff_analytics.writeoffs.batches import Batch
@@ -73,6 +74,11 @@ def find(ledger: Ledger, criteria: Criteria, *, engine: str = "duckdb") -> Candi
 def credit_balances(ledger: Ledger, balance_type: str) -> pl.DataFrame:
     """Lines with a credit balance, for refund review (``find_credit_balances``)."""
     return find_credit_balances(ledger, balance_type=balance_type)
+
+
+def held_back(ledger: Ledger) -> pl.DataFrame:
+    """The quarantined charges with why, which no search returns (``quarantined_charges``)."""
+    return quarantined_charges(ledger)
 
 
 def start_batch(candidates: Candidates, details: Mapping[str, str | None]) -> Batch:

@@ -177,6 +177,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
                                           layout=w.Layout(width="auto"))
         self.credits_btn.observe(lambda c: self.show_credits(c["new"]), "value")
         self.credits_list = w.HTML()
+        self.held_box = w.HTML()  # issue 14: quarantined charges, which no search returns
         self.grid = GroupGrid()
         self.grid.observe(self._on_focus, "focus")
         self.export_csv_btn = w.Button(description="Export CSV", icon="download")
@@ -202,6 +203,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
             self.breakdown_box,
             w.HBox([self.credits_box, self.credits_btn]),
             self.credits_list,
+            self.held_box,
             self.grid,
             w.HTML("<i>Click a row to tick or untick it; its lines open below.</i>"),
             self.group_box,
@@ -348,6 +350,7 @@ class MassWriteOff(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hint
         self._set_batch(self._start_batch(found))
         self.show_group("")
         self.show_credits(self.credits_btn.value)
+        self.held_box.value = summary.held_back_html(_api.held_back(self.ledger))
         return True
 
     @t.observe("error")

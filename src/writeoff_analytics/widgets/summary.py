@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from writeoff_analytics.aging import amount_by_aging
+from writeoff_analytics.ledger.quarantine import describe_held
 from writeoff_analytics.money import PL_MONEY, ZERO, format_money
 
 if TYPE_CHECKING:
@@ -120,6 +121,18 @@ def credits_html(credits: pl.DataFrame) -> str:
     head = "".join(f"<th>{c.replace('_', ' ').capitalize()}</th>" for c in cols)
     return ("<div style='max-height:220px; overflow:auto'><table class='wo-lines'>"
             f"<tr>{head}</tr>{rows}</table></div>")
+
+
+def held_back_html(held: pl.DataFrame) -> str:
+    """``2 charges held back: C5 (...); C6 (...)``: the quarantined charges, escaped (empty: none).
+
+    Takes ``ledger.quarantine.quarantined_charges``' frame; no search returns those charges.
+    """
+    text = describe_held(held)
+    if not text:
+        return ""
+    return (f"<i class='wo-held'>{html.escape(text)} (not searched until a clean load; "
+            "<code>writeoff quarantine</code> lists them all)</i>")
 
 
 def link(path: Path) -> str:

@@ -358,6 +358,7 @@ def import_835(
                 source="835: " + ", ".join(str(f) for f in files),
                 files=records,
                 problems=problems,
+                keep_quarantine=True,  # issue 14: an 835 adds to the snapshot, not a clean load
             )
     return Import835Report(
         files=tuple(reports), transactions_added=len(rows), import_report=import_report
