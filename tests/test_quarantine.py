@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.quarantine_support import SMALL, SMALL_PATIENT, extract, load, patient_lines, replace_line
+from tests.quarantine_support import (
+    SMALL,
+    SMALL_PATIENT,
+    extract,
+    load,
+    patient_lines,
+    replace_line,
+)
 from writeoff_analytics.ledger.quarantine import describe_held, quarantined_charges
 from writeoff_analytics.ledger.store import Ledger
 
