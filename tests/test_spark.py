@@ -105,7 +105,8 @@ def test_derive_balances_file_transpiles_with_every_join_keyed() -> None:
         assert group.expressions[0].name == PRACTICE
     assert "ORDER BY" not in query.sql
     assert query.tables == (
-        "charges", "coverages", "encounters", "patients", "payers", "transactions", "writeoff_lines",
+        "charges", "coverages", "encounters", "patients", "payers", "quarantined_charges",
+        "transactions", "writeoff_lines",
     )
 
 
