@@ -62,25 +62,34 @@ def test_demo_835_posts_to_the_cent_and_once(tmp_path: Path) -> None:
         transactions = queries.frame(con, "select_snapshot_transactions")
     rows = transactions.filter(pl.col("transaction_id").str.starts_with("835:"))
     got = sorted(
-        (r["charge_id"], r["type"], r["responsibility"], r["amount"], r["group_code"],
-         r["reason_code"], r["remark_codes"])
+        (
+            r["charge_id"],
+            r["type"],
+            r["responsibility"],
+            r["amount"],
+            r["group_code"],
+            r["reason_code"],
+            r["remark_codes"],
+        )
         for r in rows.iter_rows(named=True)
     )
-    assert got == sorted([
-        ("C0009591", "INSURANCE_PAYMENT", "INSURANCE", D("-102.72"), None, None, None),
-        ("C0009591", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-81.60"), "CO", "45", None),
-        ("C0009591", "TRANSFER", "INSURANCE", D("-25.68"), "PR", "2", None),
-        ("C0009591", "TRANSFER", "PATIENT", D("25.68"), "PR", "2", None),
-        ("C0009592", "INSURANCE_PAYMENT", "INSURANCE", D("-13.56"), None, None, None),
-        ("C0009592", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-68.05"), "CO", "45", None),
-        ("C0009592", "TRANSFER", "INSURANCE", D("-3.39"), "PR", "2", None),
-        ("C0009592", "TRANSFER", "PATIENT", D("3.39"), "PR", "2", None),
-        ("C0009697", "INSURANCE_PAYMENT", "INSURANCE", D("-102.72"), None, None, "N781"),
-        ("C0009697", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-81.60"), "CO", "45", "N781"),
-        ("C0009697", "TRANSFER", "INSURANCE", D("-25.68"), "PR", "2", "N781"),
-        ("C0009697", "TRANSFER", "PATIENT", D("25.68"), "PR", "2", "N781"),
-        ("C0003253", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-210.00"), "CO", "29", None),
-    ])
+    assert got == sorted(
+        [
+            ("C0009591", "INSURANCE_PAYMENT", "INSURANCE", D("-102.72"), None, None, None),
+            ("C0009591", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-81.60"), "CO", "45", None),
+            ("C0009591", "TRANSFER", "INSURANCE", D("-25.68"), "PR", "2", None),
+            ("C0009591", "TRANSFER", "PATIENT", D("25.68"), "PR", "2", None),
+            ("C0009592", "INSURANCE_PAYMENT", "INSURANCE", D("-13.56"), None, None, None),
+            ("C0009592", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-68.05"), "CO", "45", None),
+            ("C0009592", "TRANSFER", "INSURANCE", D("-3.39"), "PR", "2", None),
+            ("C0009592", "TRANSFER", "PATIENT", D("3.39"), "PR", "2", None),
+            ("C0009697", "INSURANCE_PAYMENT", "INSURANCE", D("-102.72"), None, None, "N781"),
+            ("C0009697", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-81.60"), "CO", "45", "N781"),
+            ("C0009697", "TRANSFER", "INSURANCE", D("-25.68"), "PR", "2", "N781"),
+            ("C0009697", "TRANSFER", "PATIENT", D("25.68"), "PR", "2", "N781"),
+            ("C0003253", "INSURANCE_ADJUSTMENT", "INSURANCE", D("-210.00"), "CO", "29", None),
+        ]
+    )
     assert all(isinstance(a, Decimal) for a in rows["amount"])
     assert set(rows["payer_id"].drop_nulls()) == {"MCR01"}
     assert set(rows["reference"]) == {"EFT20261030MCR"}
@@ -89,8 +98,11 @@ def test_demo_835_posts_to_the_cent_and_once(tmp_path: Path) -> None:
     # nothing else moved
     others = pl.col("charge_id").is_in(list(BEFORE)).not_()
     cols = ["charge_id", "insurance_balance", "patient_balance"]
-    assert after.filter(others).select(cols).sort("charge_id").equals(
-        before.filter(others).select(cols).sort("charge_id")
+    assert (
+        after.filter(others)
+        .select(cols)
+        .sort("charge_id")
+        .equals(before.filter(others).select(cols).sort("charge_id"))
     )
     # the QMB line is not the patient's to pay (N781)
     qmb = after.filter(pl.col("charge_id") == "C0009697")["not_responsible"].item()
@@ -99,7 +111,10 @@ def test_demo_835_posts_to_the_cent_and_once(tmp_path: Path) -> None:
     again = import_835(ledger, [REMITTANCE])
     assert again.transactions_added == 0
     assert [o.outcome for o in again.outcomes] == [
-        Outcome.SKIPPED, Outcome.SKIPPED, Outcome.SKIPPED, Outcome.REPORTED
+        Outcome.SKIPPED,
+        Outcome.SKIPPED,
+        Outcome.SKIPPED,
+        Outcome.REPORTED,
     ]
     assert _balances(ledger.balances()) == AFTER
 
@@ -113,7 +128,9 @@ def test_demo_835_command_exits_0(tmp_path: Path) -> None:
     assert load.returncode == 0, load.stderr
     proc = subprocess.run(
         [*cli, "import-835", str(REMITTANCE), "--db", str(db)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
