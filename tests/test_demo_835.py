@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tests.conftest import DEMO_DIR
-from writeoff_analytics import load_ledger, queries
+from tests.conftest import DEMO_DIR, build_ledger
+from writeoff_analytics import Criteria, load_ledger, queries
+from writeoff_analytics.candidates import find_candidates
+from writeoff_analytics.criteria.presets import criteria_from_preset
+from writeoff_analytics.reporting.candidates import report_candidates
 from writeoff_analytics.sources.x12_835 import Outcome, import_835
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from writeoff_analytics.ledger.store import Ledger
 
 REMITTANCE = DEMO_DIR / "remittance_demo.835"
 D = Decimal
@@ -137,3 +143,101 @@ def test_demo_835_command_exits_0(tmp_path: Path) -> None:
     assert "claims: 3 posted, 0 skipped, 0 refused, 0 unmatched, 1 reported" in proc.stdout
     assert "13 transactions added" in proc.stdout
     assert not list(tmp_path.glob("*.csv"))  # everything that should post posted
+
+
+# ----------------------------------------------------------------------------- evidence
+# Issue 15, item 5: the timely-filing report shows the 835 rows (CARC/RARC) of its lines.
+
+
+def _tx(tid: str, charge: str, date: str, kind: str, amount: str, **kw: str) -> dict[str, str]:
+    return {
+        "transaction_id": tid,
+        "charge_id": charge,
+        "posted_date": date,
+        "type": kind,
+        "responsibility": "INSURANCE",
+        "payer_id": "P-MCR",
+        "amount": amount,
+        **kw,
+    }
+
+
+def _evidence_ledger() -> Ledger:
+    """C1 denied CO-16/N290 then the denial reversed (open, old); C2 old, no 835; C3 young."""
+    charges = [
+        ("C1", "E1", "2025-01-10", "200.00"),
+        ("C2", "E2", "2025-02-10", "150.00"),
+        ("C3", "E3", "2026-10-01", "100.00"),
+    ]
+    return build_ledger(
+        payers=[
+            {
+                "payer_id": "P-MCR",
+                "payer_name": "Test Medicare",
+                "financial_class": "MEDICARE",
+                "balance_bill_patient": "true",
+            }
+        ],
+        patients=[{"patient_id": "PT1"}],
+        encounters=[
+            {"encounter_id": e, "patient_id": "PT1", "date_of_service": dos}
+            for _, e, dos, _ in charges
+        ],
+        charges=[
+            {
+                "charge_id": c,
+                "encounter_id": e,
+                "procedure_code": "99213",
+                "charge_amount": amount,
+                "billed_payer_id": "P-MCR",
+                "posted_date": dos,
+            }
+            for c, e, dos, amount in charges
+        ],
+        transactions=[
+            _tx("835:EFT1:E1:1", "C1", "2025-03-01", "INSURANCE_ADJUSTMENT", "-200.00",
+                group_code="CO", reason_code="16", remark_codes="N290", reference="EFT1"),
+            _tx("835:EFT2:E1:1", "C1", "2025-04-01", "INSURANCE_ADJUSTMENT", "200.00",
+                group_code="CO", reason_code="16", remark_codes="N290", reference="EFT2"),
+            _tx("835:EFT2:E1:2", "C1", "2025-04-01", "INSURANCE_PAYMENT", "0.00",
+                reference="EFT2"),
+            _tx("T1", "C2", "2025-03-01", "INSURANCE_ADJUSTMENT", "-10.00",
+                group_code="CO", reason_code="45", reference="CHK9"),
+            _tx("835:EFT3:E3:1", "C3", "2026-10-20", "INSURANCE_ADJUSTMENT", "-20.00",
+                group_code="CO", reason_code="45", reference="EFT3"),
+        ],
+    )  # fmt: skip
+
+
+def test_timely_filing_report_shows_the_remittance_evidence() -> None:
+    ledger = _evidence_ledger()
+    found = find_candidates(ledger, criteria_from_preset("timely-filing", as_of="2026-11-01"))
+    assert sorted(found.lines["charge_id"].to_list()) == ["C1", "C2"]
+    report = report_candidates(found, ledger=ledger)
+    assert [s.key for s in report.sections][-2:] == ["lines", "evidence"]
+    evidence = report.section("evidence")
+    assert evidence.title == "Remittance evidence: 1 line with 835 adjustment or remark codes"
+    rows = evidence.frame.select(
+        "charge_id", "transaction_id", "posted_date", "reference", "amount",
+        "group_code", "reason_code", "remark_codes",
+    ).rows()  # fmt: skip
+    assert rows == [
+        ("C1", "835:EFT1:E1:1", date(2025, 3, 1), "EFT1", D("-200.00"), "CO", "16", "N290"),
+        ("C1", "835:EFT2:E1:1", date(2025, 4, 1), "EFT2", D("200.00"), "CO", "16", "N290"),
+    ]
+    assert "N290" in evidence.gt.as_raw_html()
+    # other presets, and a report without its store, have no evidence section
+    other = find_candidates(ledger, Criteria("INSURANCE", "PROCEDURE_LINE", as_of="2026-11-01"))
+    assert "evidence" not in [s.key for s in report_candidates(other, ledger=ledger).sections]
+    assert "evidence" not in [s.key for s in report_candidates(found).sections]
+
+
+def test_timely_filing_report_on_the_demo_after_its_835(tmp_path: Path) -> None:
+    ledger = load_ledger(DEMO_DIR, tmp_path / "demo.duckdb")
+    import_835(ledger, [REMITTANCE])
+    found = find_candidates(ledger, criteria_from_preset("timely-filing", as_of="2026-11-01"))
+    # the CO-29 denial left nothing open on C0003253, so it is not listed, nor its evidence
+    assert "C0003253" not in found.lines["charge_id"].to_list()
+    evidence = report_candidates(found, ledger=ledger).section("evidence")
+    assert evidence.frame.height == 0
+    assert evidence.note == "No 835 row with a CAS or remark code was posted to the listed lines."
