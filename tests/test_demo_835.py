@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from tests.conftest import DEMO_DIR, build_ledger
+from tests.test_x12_835 import _pyx12
 from writeoff_analytics import Criteria, load_ledger, queries
 from writeoff_analytics.candidates import find_candidates
 from writeoff_analytics.criteria.presets import criteria_from_preset
@@ -123,6 +124,12 @@ def test_demo_835_posts_to_the_cent_and_once(tmp_path: Path) -> None:
         Outcome.REPORTED,
     ]
     assert _balances(ledger.balances()) == AFTER
+
+
+def test_demo_835_is_valid_5010_for_pyx12() -> None:
+    reading = _pyx12(REMITTANCE)
+    assert reading is not None
+    assert (reading.claims, reading.lines, reading.findings) == (4, 5, [])
 
 
 def test_demo_835_command_exits_0(tmp_path: Path) -> None:
