@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from writeoff_analytics import queries
 from writeoff_analytics.aging import BUCKET_LABELS, aging_bucket
 from writeoff_analytics.ledger.quarantine import held_count, quarantined_charges
 from writeoff_analytics.money import PL_MONEY, ZERO, format_money
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Groups shown in "Largest groups".
 TOP_GROUPS = 20
+#: The preset whose report shows the remittance evidence of its lines (issue 15, item 5).
+EVIDENCE_PRESET = "timely-filing"
 
 
 def report_candidates(
@@ -49,7 +52,9 @@ def report_candidates(
     -------
     Report
         Sections ``by_class_aging``, ``by_responsibility``, ``largest_groups``, ``held_back``
-        (only when the store holds quarantined charges), ``lines`` (the main one).
+        (only when the store holds quarantined charges), ``lines`` (the main one), then
+        ``evidence`` (only for the ``timely-filing`` preset with a ``ledger``: the 835 rows
+        with a CAS or remark code posted to the lines).
 
     Examples
     --------
@@ -109,6 +114,7 @@ def report_candidates(
         *held,
         section("lines", "Lines", lines, money=("balance", "writeoff_amount"), columns=line_cols,
                 note=note, shown=shown),
+        *_evidence(ledger, candidates),
     )
     chart = _aging_chart(aged, buckets)
     return Report(
@@ -128,6 +134,29 @@ def _held_back(ledger: Ledger | None) -> tuple[Section, ...]:
     title = f"Held back: {n:,} quarantined charge{'s' if n != 1 else ''}"
     note = "Not searched until a clean load (writeoff quarantine lists them); fix the rows named and reload."
     return (section("held_back", title, held, note=note),)
+
+
+def _evidence(ledger: Ledger | None, candidates: Candidates) -> tuple[Section, ...]:
+    """Issue 15: for a timely-filing report, the 835 rows saying why of each listed line.
+
+    A line adjusted with CO-29 or CO-16/N-codes is not changed by the report; the rows
+    (``835:<TRN02>:<CLP01>:<n>``: date, trace, CAS group and reason, remark codes) are
+    shown so the reviewer sees the payer's own words before writing a balance off.
+    """
+    if ledger is None or candidates.criteria.preset != EVIDENCE_PRESET:
+        return ()
+    ids = sorted(set(candidates.lines.get_column("charge_id").to_list()))
+    with ledger.connect() as con:
+        rows = queries.frame(con, "select_remittance_evidence", charge_ids=ids)
+    n = rows.get_column("charge_id").n_unique() if rows.height else 0
+    title = f"Remittance evidence: {n:,} line{'s' if n != 1 else ''} with 835 adjustment or remark codes"
+    note = (
+        "The 835 rows posted to the listed lines; reference is the remittance's trace (TRN02), "
+        "group and reason the CAS codes (CARC), remark codes the RARCs."
+        if rows.height
+        else "No 835 row with a CAS or remark code was posted to the listed lines."
+    )
+    return (section("evidence", title, rows, money=("amount",), note=note),)
 
 
 def _class_aging(aged: pl.DataFrame, buckets: Sequence[str]) -> pl.DataFrame:
