@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from writeoff_analytics.cli._options import add_db_option
 from writeoff_analytics.cli._progress import working
-from writeoff_analytics.errors import LedgerError
+from writeoff_analytics.errors import LedgerError, escaped
 from writeoff_analytics.money import format_money
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     if extract.set_aside:
         print(f"set aside {len(extract.set_aside)} final patient payments")
     for claim_id, balance in extract.overpaid_claims:
-        print(f"  claim {claim_id}: payments exceed the charges in the export (balance {format_money(balance)})")
+        print(f"  claim {escaped(claim_id)}: payments exceed the charges in the export (balance {format_money(balance)})")
     for problem in extract.problems:
         print(f"  {problem}")
     print(f"{len(extract.problems)} rows left out")

@@ -7,6 +7,7 @@ import json
 import sys
 
 from writeoff_analytics.cli._options import add_db_option
+from writeoff_analytics.errors import escaped
 from writeoff_analytics.export.csv import csv_text
 from writeoff_analytics.ledger.quarantine import QUARANTINE_COLUMNS, held_count, quarantined_charges
 from writeoff_analytics.ledger.store import Ledger
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     n = held_count(held)
     print(f"{n:,} charge(s) quarantined, held out of every candidate search until a clean load:")
-    cells = [["" if v is None else str(v) for v in row] for row in held.select(columns).rows()]
+    # ids reach the terminal escaped (a store loaded before ids were checked may hold controls)
+    cells = [["" if v is None else escaped(str(v)) for v in row] for row in held.select(columns).rows()]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     # The reason is last and left unpadded: it is the long column.
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
