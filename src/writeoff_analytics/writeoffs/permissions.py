@@ -17,8 +17,8 @@ second approver); the CLI says so once.
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,11 +47,21 @@ class Permission(StrEnum):
     APPROVE_WRITE_OFF = "approve_write_off"
     MASS_WRITE_OFF_HISTORY = "mass_write_off_history"
     REVERSE_WRITE_OFF = "reverse_write_off"
+    LOAD_LEDGER = "load_ledger"
 
 
 def current_user() -> str:
-    """The login name of this process (who is running the tool)."""
-    return getpass.getuser()
+    """The login of this process's effective user id: who is acting (issue 16).
+
+    Taken from the operating system (``pwd``), never from ``$USER``/``$LOGNAME`` or an
+    option, so it cannot be typed. A uid without a passwd entry (some containers) is
+    named ``uid<N>``. This is the one source of the acting user.
+    """
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
 
 
 @dataclass(frozen=True)
@@ -113,13 +123,20 @@ class Config:
         PermissionDenied
             If ``user`` lacks ``mass_write_off``, or a named approver lacks ``approve_write_off``.
         ApprovalRequired
-            If the total is over the limit and no different approver is named.
+            If the total is over the limit and no different approver is named, or the named
+            approver is not the login running this process (issue 16: an approver approves
+            from their own login; naming someone else proves nothing).
         """
         self.require(user, Permission.MASS_WRITE_OFF, "commit write-off batches")
         if self.needs_second_approver(total) and (approver is None or approver == user):
             raise ApprovalRequired(user, approver, str(total), str(self.second_approver_over))
         if approver is not None:
             self.require(approver, Permission.APPROVE_WRITE_OFF, "approve write-off batches")
+            acting = current_user()
+            if approver != acting:
+                raise ApprovalRequired(
+                    user, approver, str(total), str(self.second_approver_over), acting=acting
+                )
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, user: str | None = None) -> Config:
