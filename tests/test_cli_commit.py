@@ -102,7 +102,7 @@ def test_commit_refusals_are_one_line_and_exit_1(store):
     (store / "viewer.toml").write_text(f'[users.{LOGIN}]\npermissions = ["mass_write_off_history"]\n', encoding="utf-8")
     viewer = _commit(store, "--exclude", "E3", "--config", "viewer.toml")
     assert viewer.returncode == 1
-    assert f"User {LOGIN!r} may not commit write-off batches: the permission 'mass_write_off' is missing" in viewer.stderr
+    assert f"User {LOGIN!r} may not find write-off candidates: the permission 'mass_write_off' is missing" in viewer.stderr
     custom = _commit(store, "--exclude", "E3", "--reason", "CUSTOM")
     assert custom.returncode == 1 and "CUSTOM needs its own text" in custom.stderr
     unknown = _commit(store, "--exclude", "E9")

@@ -13,8 +13,10 @@ from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record
 from writeoff_analytics.writeoffs.permissions import (
     DEFAULT_CONFIG,
     Config,
+    Permission,
     current_user,
     load_config,
+    require_permission,
 )
 
 #: The no-config notice, kept until the command has succeeded (a failure stays one line).
@@ -101,3 +103,8 @@ def receipts_dir_of(args: argparse.Namespace) -> Path:
     if args.receipts_dir is not None:
         return Path(args.receipts_dir)
     return Path(args.db).parent / "receipts"
+
+
+def require_of(args: argparse.Namespace, ledger: Ledger, permission: Permission, action: str, audit: AuditAction) -> str:
+    """Refuse unless the login holds ``permission`` under ``--config`` (audited); return the login."""
+    return require_permission(ledger, permission, action, audit, config=config_of(args, notice=False))

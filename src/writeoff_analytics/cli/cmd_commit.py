@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     reason = parse_reason(args.reason)
     ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()
-    candidates = find_candidates(ledger, _criteria(args))
+    candidates = find_candidates(ledger, _criteria(args), config=config)
     hardship = reason is Reason.FINANCIAL_HARDSHIP
     batch = Batch.from_candidates(
         candidates,

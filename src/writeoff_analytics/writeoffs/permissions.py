@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
@@ -35,6 +35,10 @@ from writeoff_analytics.export.profile import (
     profile_from_dict,
 )
 from writeoff_analytics.money import parse_money
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
+
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.store import Ledger
 
 #: The config file the CLI reads unless ``--config`` names another.
 DEFAULT_CONFIG = Path("writeoff.toml")
@@ -137,6 +141,37 @@ class Config:
                 raise ApprovalRequired(
                     user, approver, str(total), str(self.second_approver_over), acting=acting
                 )
+
+
+def require_permission(
+    ledger: Ledger,
+    permission: Permission,
+    action: str,
+    audit: AuditAction,
+    *,
+    config: Config | None = None,
+) -> str:
+    """Refuse unless the acting login holds ``permission``; return the login (issue 16).
+
+    The one check every library entry point makes first, so the CLI, the screens and
+    Python callers cannot differ. ``config`` defaults to :func:`load_config` (``./writeoff.toml``,
+    or every permission for the login without one). A refusal is audited in ``ledger``
+    when the store exists.
+
+    Raises
+    ------
+    PermissionDenied
+        Naming the login, the missing permission and ``action``.
+    """
+    user = current_user()
+    governing = config if config is not None else load_config(user=user)
+    try:
+        governing.require(user, permission, action)
+    except PermissionDenied as exc:
+        if ledger.is_memory or Path(ledger.path).exists():
+            record_event(ledger, user=user, action=audit, outcome=AuditOutcome.REFUSED, detail=str(exc))
+        raise
+    return user
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, user: str | None = None) -> Config:
