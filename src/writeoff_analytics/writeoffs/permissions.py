@@ -5,14 +5,16 @@
     [users.ana]
     permissions = ["mass_write_off", "mass_write_off_history"]
     [users.sam]
-    permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off"]
+    permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off",
+                   "load_ledger"]
     [approval]
     second_approver_over = "500.00"
     [export]                      # optional: the receipt CSV's export profile
     profile = "pm_profile.toml"   # a file beside this one, or the profile's keys inline
 
-With no config file, the current login name holds every permission (and nothing needs a
-second approver); the CLI says so once.
+Who acts is always :func:`current_user`, the login of the process's user id (issue 16; see
+docs/SECURITY.md). With no config file that login holds every permission (and nothing
+needs a second approver); the CLI says so once. A login the config does not name holds none.
 """
 
 from __future__ import annotations
