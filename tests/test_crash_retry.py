@@ -23,7 +23,7 @@ from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.writeoffs.audit import audit_log
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts
-from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.permissions import Config, Permission, current_user
 from writeoff_analytics.writeoffs.receipts import (
     CRASH_ENV,
     CRASH_STEPS,
@@ -35,8 +35,8 @@ from writeoff_analytics.writeoffs.verify import ProblemKind, verify_store
 
 _SRC = str(Path(writeoff_analytics.__file__).resolve().parents[1])
 _ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([_SRC, os.environ.get("PYTHONPATH", "")])}
-CONFIG_TOML = """
-[users.sam]
+CONFIG_TOML = f"""
+[users.{current_user()}]  # issue 16: the CLI acts as the login
 permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off"]
 """
 CONFIG = Config(users={"ana": frozenset(Permission), "sam": frozenset(Permission)})
@@ -46,8 +46,7 @@ AFTER_THE_STORE_COMMITTED = CRASH_STEPS[CRASH_STEPS.index("before_files"):]
 def _commit(cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "writeoff_analytics.cli", "commit", "--db", "s.duckdb",
-         "--preset", "no-balance-billing", "--as-of", AS_OF.isoformat(), "--reason", "NO_BALANCE_BILLING",
-         "--user", "sam"],
+         "--preset", "no-balance-billing", "--as-of", AS_OF.isoformat(), "--reason", "NO_BALANCE_BILLING"],
         cwd=cwd, capture_output=True, text=True, timeout=120, env=env or _ENV,
     )
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.batch_support import EXPECTED_TOTAL, count_rows, find, make_store
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
+from writeoff_analytics.writeoffs import permissions
 from writeoff_analytics.writeoffs.audit import audit_log
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.history import reverse_receipt, search_receipts, show_receipt
@@ -105,7 +106,7 @@ def test_commit_without_mass_write_off_is_refused_and_changes_nothing(config, tm
     assert not (tmp_path / "r").exists()
 
 
-def test_over_the_limit_a_different_approver_holding_approve_write_off_is_needed(config, tmp_path):
+def test_over_the_limit_a_different_approver_holding_approve_write_off_is_needed(config, tmp_path, monkeypatch):
     ledger = make_store()
     batch = Batch.from_candidates(find(ledger), reason="NO_BALANCE_BILLING")
     assert batch.total == EXPECTED_TOTAL > Decimal("500.00")
@@ -116,7 +117,12 @@ def test_over_the_limit_a_different_approver_holding_approve_write_off_is_needed
     assert (info.value.user, info.value.permission) == ("sam", "approve_write_off")
     with pytest.raises(PermissionDenied, match="'lee' may not approve.*'approve_write_off' is missing"):
         _commit(ledger, batch, tmp_path, config, "ana", approver="lee")
+    # issue 16: naming sam proves nothing unless sam is the login committing it
+    monkeypatch.setattr(permissions, "current_user", lambda: "ana")
+    with pytest.raises(ApprovalRequired, match="approver 'sam' is not the login running this \\('ana'\\)"):
+        _commit(ledger, batch, tmp_path, config, "ana", approver="sam")
     assert count_rows(ledger, "receipts") == 0
+    monkeypatch.setattr(permissions, "current_user", lambda: "sam")  # sam's own process
     receipt = _commit(ledger, batch, tmp_path, config, "ana", approver="sam")
     assert (receipt.preparer, receipt.approver, receipt.total) == ("ana", "sam", EXPECTED_TOTAL)
     # under the limit nobody else is needed
@@ -124,7 +130,7 @@ def test_over_the_limit_a_different_approver_holding_approve_write_off_is_needed
     small = Batch.from_candidates(find(ledger2), reason="NO_BALANCE_BILLING").exclude_groups(["E3"])
     assert _commit(ledger2, small, tmp_path / "2", config, "ana").approver is None
     outcomes = audit_log(ledger).select("user_name", "outcome").rows()
-    assert outcomes == [("ana", "REFUSED"), ("sam", "REFUSED"), ("ana", "REFUSED"), ("ana", "DONE")]
+    assert outcomes == [("ana", "REFUSED"), ("sam", "REFUSED"), ("ana", "REFUSED"), ("ana", "REFUSED"), ("ana", "DONE")]
 
 
 def test_history_and_reversal_need_their_permissions(config, tmp_path):

@@ -13,13 +13,13 @@ import writeoff_analytics
 from tests.batch_support import find, make_store
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.writeoffs.batches import Batch
-from writeoff_analytics.writeoffs.permissions import Config, Permission
+from writeoff_analytics.writeoffs.permissions import Config, Permission, current_user
 from writeoff_analytics.writeoffs.receipts import Receipt, commit_batch
 
 _SRC = str(Path(writeoff_analytics.__file__).resolve().parents[1])
 _ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([_SRC, os.environ.get("PYTHONPATH", "")])}
-CONFIG_TOML = """
-[users.sam]
+CONFIG_TOML = f"""
+[users.{current_user()}]  # issue 16: the CLI acts as the login
 permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off"]
 """
 
@@ -74,9 +74,9 @@ def test_verify_of_a_missing_store_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [
-    ("history", "--receipt", "1", "--user", "sam"),
+    ("history", "--receipt", "1"),
     ("report", "--receipt", "1", "--output", "r.xlsx"),
-    ("reverse", "--receipt", "1", "--reason", "oops", "--user", "sam"),
+    ("reverse", "--receipt", "1", "--reason", "oops"),
 ])
 def test_history_report_and_reverse_refuse_a_changed_csv_in_one_line(
     tmp_path: Path, committed: Receipt, command: tuple[str, ...]
@@ -93,7 +93,7 @@ def test_history_report_and_reverse_refuse_a_changed_csv_in_one_line(
 def test_history_listing_says_mismatch_not_written(tmp_path: Path, committed: Receipt) -> None:
     with Ledger(tmp_path / "s.duckdb").connect() as con:
         con.execute("UPDATE writeoff_lines SET amount = amount - 1 WHERE line_no = 1")
-    proc = _run(tmp_path, "history", "--user", "sam", "--format", "csv", "--db", "s.duckdb")
+    proc = _run(tmp_path, "history", "--format", "csv", "--db", "s.duckdb")
     assert proc.returncode == 0, proc.stderr
     header, row = proc.stdout.splitlines()
     assert header.endswith(",files_state") and row.endswith(",MISMATCH")

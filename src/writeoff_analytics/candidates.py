@@ -21,6 +21,8 @@ from writeoff_analytics.criteria.model import BalanceType
 from writeoff_analytics.engines import load_engine
 from writeoff_analytics.errors import CriteriaError
 from writeoff_analytics.money import PL_MONEY, ZERO
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Config, Permission, require_permission
 
 if TYPE_CHECKING:
     from writeoff_analytics.criteria.model import Criteria
@@ -147,6 +149,7 @@ def find_candidates(
     *,
     engine: str = "duckdb",
     today: dt.date | None = None,
+    config: Config | None = None,
 ) -> Candidates:
     """Return the charge lines that ``criteria`` would write off, and their groups.
 
@@ -186,6 +189,7 @@ def find_candidates(
     >>> c.line_count, c.total
     (1, Decimal('40.00'))
     """
+    require_permission(ledger, Permission.MASS_WRITE_OFF, "find write-off candidates", AuditAction.FIND_CANDIDATES, config=config)  # issue 16
     search = load_engine(engine)
     as_of = criteria.resolved_as_of(today)
     # One connection for the whole search: a file store is opened once (it is not free), and

@@ -159,6 +159,21 @@ class PermissionDenied(WriteoffError):
         )
 
 
+class IdentityError(PermissionDenied):
+    """``--user`` named someone other than the login running the process; nothing was changed."""
+
+    def __init__(self, typed: str, login: str) -> None:
+        self.user = login
+        self.permission = ""
+        self.action = f"act as {typed}"
+        self.typed = typed
+        WriteoffError.__init__(
+            self,
+            f"--user {typed!r} is not the login running this ({login!r}): the acting user is "
+            f"always your login; drop --user, or log in as {typed} to act as them.",
+        )
+
+
 class HistoryError(WriteoffError):
     """An unknown receipt, or a reversal that cannot be made."""
 
@@ -200,24 +215,35 @@ class ConfigError(WriteoffError):
 
 
 class ApprovalRequired(PermissionDenied):
-    """A batch over the second-approver limit lacks a different approver holding the permission."""
+    """A batch over the second-approver limit lacks a second approver acting from their own login.
 
-    def __init__(self, user: str, approver: str | None, total: str, limit: str) -> None:
+    ``acting`` is set when an approver was named who is not the login running the process.
+    """
+
+    def __init__(
+        self, user: str, approver: str | None, total: str, limit: str, *, acting: str | None = None
+    ) -> None:
         self.user = user
         self.permission = "approve_write_off"
         self.action = "commit this batch alone"
         self.approver = approver
         self.total = total
         self.limit = limit
-        why = (
-            f"{user!r} named themself as approver"
-            if approver == user
-            else "no approver was named"
-        )
+        self.acting = acting
+        if acting is not None:
+            why = (
+                f"approver {approver!r} is not the login running this ({acting!r}); "
+                "an approver approves from their own login"
+            )
+        elif approver == user:
+            why = f"{user!r} named themself as approver"
+        else:
+            why = "no approver was named"
         WriteoffError.__init__(
             self,
-            f"Batch total {total} is over the second-approver limit {limit}: {why}; name a "
-            f"different user holding 'approve_write_off' as approver.",
+            f"Batch total {total} is over the second-approver limit {limit}: {why}; it needs a "
+            "second approver holding 'approve_write_off', and the approval queue "
+            "(`writeoff approvals`) is not built yet, so such a batch cannot be committed now.",
         )
 
 

@@ -7,11 +7,16 @@ import sys
 from pathlib import Path
 
 from writeoff_analytics.cli._options import output_folder
+from writeoff_analytics.errors import IdentityError, WriteoffError
+from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
 from writeoff_analytics.writeoffs.permissions import (
     DEFAULT_CONFIG,
     Config,
+    Permission,
     current_user,
     load_config,
+    require_permission,
 )
 
 #: The no-config notice, kept until the command has succeeded (a failure stays one line).
@@ -19,8 +24,10 @@ _notice: str | None = None
 
 
 def add_user_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--user NAME`` (default: the login name)."""
-    parser.add_argument("--user", metavar="NAME", help="who acts (default: your login name)")
+    """Add ``--user NAME``: accepted only when it is the login (kept so old scripts still run)."""
+    parser.add_argument(
+        "--user", metavar="NAME", help="who acts: always your login; another name is refused"
+    )
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +44,26 @@ def add_receipts_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def user_of(args: argparse.Namespace) -> str:
-    """The acting user: ``--user`` or the login name."""
-    return str(args.user) if getattr(args, "user", None) else current_user()
+def user_of(args: argparse.Namespace, action: AuditAction) -> str:
+    """The acting user: the login of this process (issue 16); ``--user`` must equal it.
+
+    Raises
+    ------
+    IdentityError
+        If ``--user`` names someone else; the refusal is audited in the store ``--db`` names
+        (when it can be opened) as ``action`` by the login.
+    """
+    login = current_user()
+    typed = getattr(args, "user", None)
+    if typed is not None and str(typed) != login:
+        error = IdentityError(str(typed), login)
+        try:
+            ledger = Ledger.open_existing(args.db)
+        except (WriteoffError, OSError):
+            raise error from None  # no store to audit in: the refusal is still one line
+        record_event(ledger, user=login, action=action, outcome=AuditOutcome.REFUSED, detail=str(error))
+        raise error
+    return login
 
 
 def config_of(args: argparse.Namespace, *, notice: bool = True) -> Config:
@@ -79,3 +103,8 @@ def receipts_dir_of(args: argparse.Namespace) -> Path:
     if args.receipts_dir is not None:
         return Path(args.receipts_dir)
     return Path(args.db).parent / "receipts"
+
+
+def require_of(args: argparse.Namespace, ledger: Ledger, permission: Permission, action: str, audit: AuditAction) -> str:
+    """Refuse unless the login holds ``permission`` under ``--config`` (audited); return the login."""
+    return require_permission(ledger, permission, action, audit, config=config_of(args, notice=False))

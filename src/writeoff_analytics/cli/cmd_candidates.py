@@ -21,6 +21,7 @@ import polars as pl
 
 from writeoff_analytics._atomic import atomic_write, atomic_write_bytes
 from writeoff_analytics.candidates import find_candidates
+from writeoff_analytics.cli._access import add_config_option, config_of
 from writeoff_analytics.cli._options import add_db_option, iso_date, output_file
 from writeoff_analytics.cli._spark import add_spark_options
 from writeoff_analytics.criteria.files import read_criteria
@@ -83,6 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     spark = p.add_argument_group("Spark (--engine spark --extract DIR: a multi-practice extract)")
     add_spark_options(spark, extract_required=False)
+    add_config_option(p)
     p.set_defaults(handler=run)
 
 
@@ -100,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "parquet" and args.output is None:
         msg = "--format parquet needs --output PATH (it is a binary file)."
         raise CriteriaError(msg, field="format")
-    found = find_candidates(Ledger.open_existing(args.db), criteria, engine=args.engine)
+    found = find_candidates(
+        Ledger.open_existing(args.db), criteria, engine=args.engine, config=config_of(args, notice=False)
+    )
     frame = found.groups if args.group else found.lines
     if args.format == "parquet":
         buffer = io.BytesIO()

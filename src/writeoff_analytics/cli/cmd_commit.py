@@ -21,6 +21,7 @@ from writeoff_analytics.criteria.presets import get_preset
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import format_money
 from writeoff_analytics.reasons import Reason, parse_reason
+from writeoff_analytics.writeoffs.audit import AuditAction
 from writeoff_analytics.writeoffs.batches import Batch
 from writeoff_analytics.writeoffs.receipts import commit_batch
 
@@ -89,12 +90,12 @@ def _criteria(args: argparse.Namespace) -> Criteria:
 
 def run(args: argparse.Namespace) -> int:
     """Commit one batch; the receipt number is the last line printed."""
-    user = user_of(args)
+    user = user_of(args, AuditAction.COMMIT)
     config = config_of(args)
     reason = parse_reason(args.reason)
     ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()
-    candidates = find_candidates(ledger, _criteria(args))
+    candidates = find_candidates(ledger, _criteria(args), config=config)
     hardship = reason is Reason.FINANCIAL_HARDSHIP
     batch = Batch.from_candidates(
         candidates,

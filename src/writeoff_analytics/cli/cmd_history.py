@@ -20,6 +20,7 @@ from writeoff_analytics.cli._options import add_db_option, iso_date, receipt_no
 from writeoff_analytics.export.csv import WRITEOFF_REASON, csv_text
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import format_money
+from writeoff_analytics.writeoffs.audit import AuditAction
 from writeoff_analytics.writeoffs.history import search_receipts, show_receipt
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _emit(frame: pl.DataFrame, columns: Sequence[str], fmt: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print receipts, or one receipt and its lines."""
-    user = user_of(args)
+    user = user_of(args, AuditAction.VIEW_HISTORY)
     config = config_of(args, notice=False)  # reading history changes nothing: no notice
     ledger = Ledger.open_existing(args.db)
     if args.receipt is None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from writeoff_analytics.cli._access import add_config_option, config_of
 from writeoff_analytics.cli._options import add_db_option
 from writeoff_analytics.cli._progress import working
 from writeoff_analytics.errors import ImportError835, LedgerError
@@ -64,6 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"CSV of the claims that did not post (default: {UNPOSTED_NAME} next to the store)",
     )
     add_db_option(p)
+    add_config_option(p)
     p.set_defaults(handler=_run)
 
 
@@ -76,7 +78,10 @@ def _run(args: argparse.Namespace) -> int:
         raise LedgerError(msg)
     ledger = Ledger.open_existing(args.db)
     with working(args, f"posting {len(args.files)} 835 file(s)"):
-        report = import_835(ledger, args.files, payer_id=args.payer_id, match=args.match)
+        report = import_835(
+            ledger, args.files, payer_id=args.payer_id, match=args.match,
+            config=config_of(args, notice=False),
+        )
     for f in report.files:
         if f.refused is not None:
             print(f"{f.file}: refused: {f.refused}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from writeoff_analytics.cli._access import add_config_option, config_of
 from writeoff_analytics.cli._options import add_db_option
 from writeoff_analytics.cli._progress import working
 from writeoff_analytics.errors import LedgerError, escaped
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "patient, to see the balances write-offs would act on",
     )
     add_db_option(p)
+    add_config_option(p)
     p.set_defaults(handler=_run)
 
 
@@ -47,6 +49,7 @@ def _run(args: argparse.Namespace) -> int:
             Ledger(args.db),
             args.folder,
             set_aside_final_patient_payments=args.set_aside_final_patient_payments,
+            config=config_of(args, notice=False),
         )
     counts = ", ".join(f"{name} {n}" for name, n in report.import_report.row_counts.items())
     print(

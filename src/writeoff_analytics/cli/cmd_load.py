@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from writeoff_analytics.cli._access import add_config_option, config_of
 from writeoff_analytics.cli._options import add_db_option, output_file
 from writeoff_analytics.cli._progress import progress_bar
 from writeoff_analytics.errors import LedgerError, escaped
@@ -68,6 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print the first rows of each table as read (ids, amounts, dates of service) and "
         "the control totals; load nothing (no store is created or changed)",
     )
+    add_config_option(p)
     p.set_defaults(handler=run)
 
 
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             rejects=args.rejects,
             progress=report_progress,
             guard=guard,
+            config=config_of(args, notice=False),
         )
     print(f"Loaded {args.extract} into {args.db} (import {report.import_id}).")
     width = max(len(t.name) for t in TABLES)

@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 
+from writeoff_analytics.cli._access import add_config_option, require_of
 from writeoff_analytics.cli._options import add_db_option
 from writeoff_analytics.errors import escaped
 from writeoff_analytics.export.csv import csv_text
 from writeoff_analytics.ledger.quarantine import QUARANTINE_COLUMNS, held_count, quarantined_charges
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Permission
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,12 +31,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--format", choices=("table", "csv", "json"), default="table",
         help="output format (default table)",
     )
+    add_config_option(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the quarantined charges, one row per reason."""
     ledger = Ledger.open_existing(args.db)
+    require_of(args, ledger, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
     held = quarantined_charges(ledger)
     columns = list(QUARANTINE_COLUMNS)
     if args.format == "json":

@@ -6,10 +6,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from writeoff_analytics.cli._access import add_config_option, config_of, require_of
 from writeoff_analytics.cli._options import add_db_option, iso_date, output_file, receipt_no
 from writeoff_analytics.cli._progress import working
 from writeoff_analytics.errors import WriteoffError
 from writeoff_analytics.money import format_money
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Permission
 
 if TYPE_CHECKING:
     from writeoff_analytics.reporting import Report
@@ -52,6 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-lines", metavar="N", type=int,
                    help="show at most N lines in HTML/PDF (CSV and Excel hold all)")
     add_db_option(p)
+    add_config_option(p)
     p.set_defaults(handler=run)
 
 
@@ -120,6 +124,8 @@ def _build(args: argparse.Namespace) -> Report:
         raise WriteoffError(msg)
     ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()
+    if args.receipt is not None or args.history:
+        require_of(args, ledger, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
     if args.receipt is not None:
         from writeoff_analytics.errors import HistoryError
         from writeoff_analytics.writeoffs.permissions import current_user
@@ -150,5 +156,5 @@ def _build(args: argparse.Namespace) -> Report:
 
         criteria = read_criteria(args.criteria, **overrides)
     with working(args, "finding the candidates"):
-        candidates = find_candidates(ledger, criteria)
+        candidates = find_candidates(ledger, criteria, config=config_of(args, notice=False))
         return reporting.report_candidates(candidates, ledger=ledger, max_lines=args.max_lines)

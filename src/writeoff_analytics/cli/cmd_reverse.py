@@ -16,6 +16,7 @@ from writeoff_analytics.cli._options import add_db_option, receipt_no
 from writeoff_analytics.cli._progress import working
 from writeoff_analytics.ledger.store import Ledger
 from writeoff_analytics.money import format_money
+from writeoff_analytics.writeoffs.audit import AuditAction
 from writeoff_analytics.writeoffs.history import reverse_receipt
 
 
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Reverse; the reversal receipt number is the last line printed."""
-    user = user_of(args)
+    user = user_of(args, AuditAction.REVERSE)
     config = config_of(args)
     ledger = Ledger.open_existing(args.db)
     ledger.require_loaded()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from writeoff_analytics.cli._access import add_config_option, require_of
 from writeoff_analytics.cli._options import add_db_option
 from writeoff_analytics.ledger.store import Ledger
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Permission
 from writeoff_analytics.writeoffs.verify import verify_store
 
 
@@ -21,12 +24,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "else a summary line and 0. Reads only: a missing file is reported, not rebuilt.",
     )
     add_db_option(p)
+    add_config_option(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print every problem (exit 1) or the summary (exit 0)."""
-    report = verify_store(Ledger.open_existing(args.db))
+    ledger = Ledger.open_existing(args.db)
+    require_of(args, ledger, Permission.MASS_WRITE_OFF_HISTORY, "view write-off history", AuditAction.VIEW_HISTORY)
+    report = verify_store(ledger)
     for problem in report.problems:
         print(problem.message)
     if report.ok:

@@ -35,6 +35,8 @@ from writeoff_analytics.ledger.schema import TABLES, Table
 from writeoff_analytics.ledger.snapshot import FileRecord, ImportReport, SnapshotWriter
 from writeoff_analytics.ledger.store import DEFAULT_DB, Ledger
 from writeoff_analytics.ledger.validate import ROW, TableResult, validate_table
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Config, Permission, require_permission
 
 if TYPE_CHECKING:
     import os
@@ -139,6 +141,7 @@ def load_extract(
     progress: Progress | None = None,
     rejects: str | os.PathLike[str] | None = None,
     guard: LoadGuard | None = None,
+    config: Config | None = None,
 ) -> ImportReport:
     """Read, validate and load an extract into ``ledger``, replacing its snapshot.
 
@@ -186,6 +189,7 @@ def load_extract(
     >>> report.row_counts["transactions"], report.rejected_rows
     (9, 0)
     """
+    require_permission(ledger, Permission.LOAD_LEDGER, "load the ledger", AuditAction.LOAD, config=config)  # issue 16
     report = progress or (lambda stage, fraction: None)
     vendor = _vendor(mapping)
     with opened(Path(path), vendor) as folder:

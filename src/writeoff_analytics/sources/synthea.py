@@ -54,6 +54,8 @@ from writeoff_analytics.ledger.snapshot import (
     replace_snapshot,
 )
 from writeoff_analytics.money import ZERO, parse_money
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Config, Permission, require_permission
 
 if TYPE_CHECKING:
     from writeoff_analytics.ledger.store import Ledger
@@ -623,7 +625,11 @@ def _claims(
 
 
 def load_synthea(
-    ledger: Ledger, folder: str | Path, *, set_aside_final_patient_payments: bool = False
+    ledger: Ledger,
+    folder: str | Path,
+    *,
+    set_aside_final_patient_payments: bool = False,
+    config: Config | None = None,
 ) -> SyntheaLoadReport:
     """Load a Synthea CSV export into the store, replacing its snapshot (one transaction).
 
@@ -647,6 +653,7 @@ def load_synthea(
     LedgerFormatError
         See :func:`read_synthea`; the store is then left as it was.
     """
+    require_permission(ledger, Permission.LOAD_LEDGER, "load the ledger", AuditAction.LOAD, config=config)  # issue 16
     extract = read_synthea(
         folder, set_aside_final_patient_payments=set_aside_final_patient_payments
     )

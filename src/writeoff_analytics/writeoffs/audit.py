@@ -40,6 +40,8 @@ class AuditAction(StrEnum):
     REVERSE = "REVERSE"
     VIEW_HISTORY = "VIEW_HISTORY"
     REPAIR = "REPAIR"
+    FIND_CANDIDATES = "FIND_CANDIDATES"
+    LOAD = "LOAD"
 
 
 class AuditOutcome(StrEnum):

@@ -5,26 +5,28 @@
     [users.ana]
     permissions = ["mass_write_off", "mass_write_off_history"]
     [users.sam]
-    permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off"]
+    permissions = ["mass_write_off", "approve_write_off", "mass_write_off_history", "reverse_write_off",
+                   "load_ledger"]
     [approval]
     second_approver_over = "500.00"
     [export]                      # optional: the receipt CSV's export profile
     profile = "pm_profile.toml"   # a file beside this one, or the profile's keys inline
 
-With no config file, the current login name holds every permission (and nothing needs a
-second approver); the CLI says so once.
+Who acts is always :func:`current_user`, the login of the process's user id (issue 16; see
+docs/SECURITY.md). With no config file that login holds every permission (and nothing
+needs a second approver); the CLI says so once. A login the config does not name holds none.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from writeoff_analytics._toml import read_toml
 from writeoff_analytics.errors import ApprovalRequired, ConfigError, PermissionDenied
@@ -35,6 +37,10 @@ from writeoff_analytics.export.profile import (
     profile_from_dict,
 )
 from writeoff_analytics.money import parse_money
+from writeoff_analytics.writeoffs.audit import AuditAction, AuditOutcome, record_event
+
+if TYPE_CHECKING:
+    from writeoff_analytics.ledger.store import Ledger
 
 #: The config file the CLI reads unless ``--config`` names another.
 DEFAULT_CONFIG = Path("writeoff.toml")
@@ -47,11 +53,21 @@ class Permission(StrEnum):
     APPROVE_WRITE_OFF = "approve_write_off"
     MASS_WRITE_OFF_HISTORY = "mass_write_off_history"
     REVERSE_WRITE_OFF = "reverse_write_off"
+    LOAD_LEDGER = "load_ledger"
 
 
 def current_user() -> str:
-    """The login name of this process (who is running the tool)."""
-    return getpass.getuser()
+    """The login of this process's effective user id: who is acting (issue 16).
+
+    Taken from the operating system (``pwd``), never from ``$USER``/``$LOGNAME`` or an
+    option, so it cannot be typed. A uid without a passwd entry (some containers) is
+    named ``uid<N>``. This is the one source of the acting user.
+    """
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
 
 
 @dataclass(frozen=True)
@@ -113,13 +129,51 @@ class Config:
         PermissionDenied
             If ``user`` lacks ``mass_write_off``, or a named approver lacks ``approve_write_off``.
         ApprovalRequired
-            If the total is over the limit and no different approver is named.
+            If the total is over the limit and no different approver is named, or the named
+            approver is not the login running this process (issue 16: an approver approves
+            from their own login; naming someone else proves nothing).
         """
         self.require(user, Permission.MASS_WRITE_OFF, "commit write-off batches")
         if self.needs_second_approver(total) and (approver is None or approver == user):
             raise ApprovalRequired(user, approver, str(total), str(self.second_approver_over))
         if approver is not None:
             self.require(approver, Permission.APPROVE_WRITE_OFF, "approve write-off batches")
+            acting = current_user()
+            if approver != acting:
+                raise ApprovalRequired(
+                    user, approver, str(total), str(self.second_approver_over), acting=acting
+                )
+
+
+def require_permission(
+    ledger: Ledger,
+    permission: Permission,
+    action: str,
+    audit: AuditAction,
+    *,
+    config: Config | None = None,
+) -> str:
+    """Refuse unless the acting login holds ``permission``; return the login (issue 16).
+
+    The one check every library entry point makes first, so the CLI, the screens and
+    Python callers cannot differ. ``config`` defaults to :func:`load_config` (``./writeoff.toml``,
+    or every permission for the login without one). A refusal is audited in ``ledger``
+    when the store exists.
+
+    Raises
+    ------
+    PermissionDenied
+        Naming the login, the missing permission and ``action``.
+    """
+    user = current_user()
+    governing = config if config is not None else load_config(user=user)
+    try:
+        governing.require(user, permission, action)
+    except PermissionDenied as exc:
+        if ledger.is_memory or Path(ledger.path).exists():
+            record_event(ledger, user=user, action=audit, outcome=AuditOutcome.REFUSED, detail=str(exc))
+        raise
+    return user
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, user: str | None = None) -> Config:

@@ -46,6 +46,8 @@ from writeoff_analytics.sources.x12_835.remittance import (
 )
 from writeoff_analytics.sources.x12_835.reversals import CLAIM_STATUS_COLUMN, PAYER_CLAIM_COLUMN
 from writeoff_analytics.sources.x12_835.segments import ERROR, WARNING, X12Problem
+from writeoff_analytics.writeoffs.audit import AuditAction
+from writeoff_analytics.writeoffs.permissions import Config, Permission, require_permission
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -251,6 +253,7 @@ def import_835(
     *,
     payer_id: str | None = None,
     match: MatchKey | str = MatchKey.ENCOUNTER,
+    config: Config | None = None,
 ) -> Import835Report:
     """Post 835 remittances onto the loaded ledger, matched to its charges.
 
@@ -298,6 +301,7 @@ def import_835(
     LedgerError
         If no extract is loaded, or ``payer_id`` is not one of the ledger's payers.
     """
+    require_permission(ledger, Permission.LOAD_LEDGER, "import remittances", AuditAction.LOAD, config=config)  # issue 16
     ledger.require_loaded()
     try:
         match = MatchKey(match)
