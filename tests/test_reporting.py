@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -288,7 +289,11 @@ def commit_scenario(ledger: Ledger, receipts_dir: Path) -> Scenario:
 
     def commit(candidates: Candidates, **kw: Any) -> Receipt:
         batch = Batch.from_candidates(candidates, **kw)
-        return commit_batch(ledger, batch, user="ana", approver="sam", receipts_dir=receipts_dir, config=CONFIG)
+        # ana prepared, sam approves from his own login (issue 16: the approver is who acts)
+        with patch("writeoff_analytics.writeoffs.permissions.current_user", return_value="sam"):
+            return commit_batch(
+                ledger, batch, user="ana", approver="sam", receipts_dir=receipts_dir, config=CONFIG
+            )
 
     deceased = find_candidates(ledger, criteria_from_preset("deceased"), today=AS_OF)
     r1 = commit(deceased, reason="DECEASED", adjustment_code="DEC-WO", note="estates closed in October")

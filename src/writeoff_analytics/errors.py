@@ -239,12 +239,18 @@ class ApprovalRequired(PermissionDenied):
             why = f"{user!r} named themself as approver"
         else:
             why = "no approver was named"
-        WriteoffError.__init__(
-            self,
-            f"Batch total {total} is over the second-approver limit {limit}: {why}; it needs a "
-            "second approver holding 'approve_write_off', and the approval queue "
-            "(`writeoff approvals`) is not built yet, so such a batch cannot be committed now.",
-        )
+        if limit == "None":  # no limit: the only fault is an approver who is not acting
+            msg = (
+                f"Batch of {total} refused: {why}; commit without --approver, or let the "
+                "approver commit it from their own login."
+            )
+        else:
+            msg = (
+                f"Batch total {total} is over the second-approver limit {limit}: {why}; it "
+                "needs a second approver holding 'approve_write_off', and the approval queue "
+                "(`writeoff approvals`) is not built yet, so such a batch cannot be committed now."
+            )
+        WriteoffError.__init__(self, msg)
 
 
 class DemoError(WriteoffError, ValueError):
